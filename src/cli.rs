@@ -1,0 +1,216 @@
+//! The commands behind the `diplograph` binary, writing to any output so tests can call them.
+
+use std::fs::File;
+use std::io::{BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::db::Database;
+use crate::error::{InterchangeError, OpenError};
+use crate::graph::snapshot::Stats;
+use crate::interchange::jsonl;
+use crate::log::{Log, RedbLog};
+use crate::time::TxId;
+
+/// The bundled dataset, as a JSON Lines event log.
+pub const BUNDLED_EVENTS: &str = include_str!("../fixtures/bootstrap.jsonl");
+
+/// The environment variable that names the default knowledge base file.
+pub const DB_ENV: &str = "DIPLOGRAPH_DB";
+
+/// A command that failed; the binary prints it on one line and exits non-zero.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CliError {
+    /// The knowledge base could not be opened.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// Import or export failed.
+    #[error(transparent)]
+    Interchange(#[from] InterchangeError),
+    /// Writing the output failed.
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+    /// A file could not be read or created.
+    #[error("{path}: {detail}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        detail: String,
+    },
+    /// No place for the default knowledge base.
+    #[error("no data directory for the default knowledge base; pass `--db FILE` or set {DB_ENV}")]
+    NoDataDir,
+}
+
+/// Where the default knowledge base lives: `$DIPLOGRAPH_DB`, or `diplograph/default.redb`
+/// in the user's data directory.
+///
+/// # Errors
+/// When neither is available.
+pub fn default_db_path() -> Result<PathBuf, CliError> {
+    if let Some(path) = std::env::var_os(DB_ENV).filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    dirs::data_dir()
+        .map(|d| d.join("diplograph").join("default.redb"))
+        .ok_or(CliError::NoDataDir)
+}
+
+/// Opens the knowledge base `db`, or the default one, creating the default from the bundled
+/// dataset the first time (and saying so on `notice`).
+///
+/// # Errors
+/// When the file is refused, or the default cannot be created.
+pub fn open_kb(db: Option<&Path>, notice: &mut dyn Write) -> Result<Database<RedbLog>, CliError> {
+    if let Some(path) = db {
+        return Ok(Database::open_file(path)?);
+    }
+    let path = default_db_path()?;
+    if path.exists() {
+        return Ok(Database::open_file(&path)?);
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| CliError::File {
+            path: parent.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+    }
+    let created = (|| {
+        let mut kb = Database::open_file(&path)?;
+        let mut input = BUNDLED_EVENTS.as_bytes();
+        let n = jsonl::import_events(&mut kb, &mut input, "bundled dataset")?;
+        Ok::<_, CliError>((kb, n))
+    })();
+    match created {
+        Ok((kb, n)) => {
+            writeln!(
+                notice,
+                "created the default knowledge base at {} from the bundled dataset ({n} transactions)",
+                path.display()
+            )?;
+            Ok(kb)
+        }
+        Err(e) => {
+            // Never leave a half-made default behind: the next run would trust it.
+            let _ = std::fs::remove_file(&path);
+            Err(e)
+        }
+    }
+}
+
+/// `log`: one line per transaction.
+///
+/// # Errors
+/// When the log cannot be read or the output written.
+pub fn log_command<L: Log>(
+    kb: &Database<L>,
+    from: Option<u64>,
+    limit: Option<usize>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let head = kb.log().head();
+    let from = TxId(from.unwrap_or(1).max(1));
+    let to = match limit {
+        Some(n) => TxId(
+            from.0
+                .saturating_add(n as u64)
+                .saturating_sub(1)
+                .min(head.0),
+        ),
+        None => head,
+    };
+    let headers = kb
+        .log()
+        .headers(from, to)
+        .map_err(|e| CliError::Open(e.into()))?;
+    writeln!(
+        out,
+        "{:>6}  {:<30}  {:<12}  {:>7}  message",
+        "tx", "recorded at (UTC)", "author", "events"
+    )?;
+    for h in headers {
+        writeln!(
+            out,
+            "{:>6}  {:<30}  {:<12}  {:>7}  {}",
+            h.tx.0,
+            h.recorded_at.to_string(),
+            h.meta.author.as_deref().unwrap_or("-"),
+            h.event_count,
+            h.meta.message.as_deref().unwrap_or("")
+        )?;
+    }
+    Ok(())
+}
+
+/// `stats`: nodes by label and edges by type, at the latest or a past transaction.
+///
+/// # Errors
+/// When the output cannot be written.
+pub fn stats_command<L: Log>(
+    kb: &Database<L>,
+    at_tx: Option<u64>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let view = match at_tx {
+        Some(t) => kb.graph().view_at(TxId(t)),
+        None => kb.view(),
+    };
+    let stats = Stats::of(&view);
+    writeln!(out, "at tx {} of {}", stats.tx, kb.tx())?;
+    writeln!(out, "{} nodes", stats.nodes)?;
+    let width = stats
+        .labels
+        .keys()
+        .chain(stats.types.keys())
+        .map(|k| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (label, n) in &stats.labels {
+        writeln!(out, "  :{label:<width$}  {n:>8}")?;
+    }
+    writeln!(out, "{} edges", stats.edges)?;
+    for (t, n) in &stats.types {
+        writeln!(out, "  :{t:<width$}  {n:>8}")?;
+    }
+    Ok(())
+}
+
+/// `export-events`: the whole log as JSON Lines.
+///
+/// # Errors
+/// When the log cannot be read or the output written.
+pub fn export_events_command<L: Log>(
+    kb: &Database<L>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    jsonl::export_events(kb.log(), out)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// `import-events FILE`: a JSON Lines log into an empty knowledge base, whole or not at all.
+///
+/// # Errors
+/// When the file cannot be read, a line is refused, or the knowledge base is not empty.
+pub fn import_events_command<L: Log>(
+    kb: &mut Database<L>,
+    file: &Path,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let name = file.display().to_string();
+    let n = if name == "-" {
+        let stdin = std::io::stdin();
+        jsonl::import_events(kb, &mut stdin.lock(), "-")?
+    } else {
+        let f = File::open(file).map_err(|e| CliError::File {
+            path: file.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+        jsonl::import_events(kb, &mut BufReader::new(f), &name)?
+    };
+    writeln!(out, "imported {n} transactions (now at tx {})", kb.tx())?;
+    Ok(())
+}

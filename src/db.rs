@@ -1,0 +1,213 @@
+//! A knowledge base: the log (ground truth) and the graph derived from it.
+//!
+//! Every write follows one path: each event is validated against the state so far, encoded
+//! into the log's open storage transaction, and applied to the graph as pending; when the
+//! storage commit (fsync) succeeds the pending state is sealed, and when anything fails the
+//! graph rolls back and the storage transaction is dropped, so nothing of it remains.
+
+use std::path::Path;
+
+use crate::error::{CommitError, LogError, OpenError};
+use crate::event::{Event, TxHeader, TxMeta};
+use crate::graph::{Graph, View};
+use crate::log::{Appender, Log, RedbLog};
+use crate::time::{Timestamp, TxId};
+
+/// A knowledge base on some log.
+#[derive(Debug)]
+pub struct Database<L: Log> {
+    log: L,
+    graph: Graph,
+}
+
+impl Database<RedbLog> {
+    /// Opens (or creates) the knowledge base in a redb file and replays its log.
+    ///
+    /// # Errors
+    /// When the file is refused or its log cannot be replayed.
+    pub fn open_file(path: impl AsRef<Path>) -> Result<Database<RedbLog>, OpenError> {
+        Database::open(RedbLog::open(path)?)
+    }
+}
+
+impl<L: Log> Database<L> {
+    /// Replays a log into a new graph.
+    ///
+    /// # Errors
+    /// When the log cannot be read or replayed.
+    pub fn open(log: L) -> Result<Database<L>, OpenError> {
+        let graph = Graph::replay(&log, None)?;
+        Ok(Database { log, graph })
+    }
+
+    /// The derived graph.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// The log.
+    pub fn log(&self) -> &L {
+        &self.log
+    }
+
+    /// Gives the log back, dropping the graph.
+    pub fn into_log(self) -> L {
+        self.log
+    }
+
+    /// The latest state.
+    pub fn view(&self) -> View<'_> {
+        self.graph.view()
+    }
+
+    /// The last committed transaction.
+    pub fn tx(&self) -> TxId {
+        self.graph.tx()
+    }
+
+    /// Validates, writes durably and applies one transaction.
+    ///
+    /// # Errors
+    /// When an event is refused or the log cannot write; nothing is written then.
+    pub fn commit(&mut self, meta: TxMeta, events: Vec<Event>) -> Result<TxHeader, CommitError> {
+        let mut headers = self.write(|w| {
+            w.begin_tx(&meta, None)?;
+            for e in events {
+                w.append(e)?;
+            }
+            w.end_tx().map(|_| ())
+        })?;
+        headers
+            .pop()
+            .ok_or_else(|| LogError::Storage("no transaction was written".into()).into())
+    }
+
+    /// Writes many transactions in one storage transaction (bulk loading): all or none.
+    ///
+    /// # Errors
+    /// As [`Database::commit`].
+    pub fn commit_batch(
+        &mut self,
+        txs: impl IntoIterator<Item = (TxMeta, Vec<Event>)>,
+    ) -> Result<Vec<TxHeader>, CommitError> {
+        self.write(|w| {
+            for (meta, events) in txs {
+                w.begin_tx(&meta, None)?;
+                for e in events {
+                    w.append(e)?;
+                }
+                w.end_tx()?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Runs `f` with a [`Writer`]; commits what it wrote if it returns `Ok`, and rolls all
+    /// of it back otherwise. Events stream through: a transaction of any size needs memory
+    /// only for the graph it builds.
+    ///
+    /// # Errors
+    /// The first error of `f`, of validation or of the log; nothing is written then.
+    pub fn write<E>(
+        &mut self,
+        f: impl FnOnce(&mut Writer<'_, L::Appender<'_>>) -> Result<(), E>,
+    ) -> Result<Vec<TxHeader>, E>
+    where
+        E: From<CommitError>,
+    {
+        let appender = self.log.begin().map_err(CommitError::from)?;
+        let mut writer = Writer {
+            appender,
+            graph: &mut self.graph,
+            open: None,
+            written: Vec::new(),
+        };
+        let outcome = f(&mut writer);
+        let Writer {
+            appender,
+            graph,
+            open,
+            written,
+        } = writer;
+        let outcome = outcome.and_then(|()| match open {
+            Some((tx, _)) => Err(CommitError::from(LogError::Storage(format!(
+                "transaction {tx} was begun and not ended"
+            )))
+            .into()),
+            None => appender.commit().map_err(|e| CommitError::from(e).into()),
+        });
+        match outcome {
+            Ok(()) => {
+                graph.seal();
+                Ok(written)
+            }
+            Err(e) => {
+                graph.rollback();
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Writes transactions inside [`Database::write`].
+pub struct Writer<'d, A: Appender> {
+    appender: A,
+    graph: &'d mut Graph,
+    open: Option<(TxId, u32)>,
+    written: Vec<TxHeader>,
+}
+
+impl<A: Appender> Writer<'_, A> {
+    /// Begins a transaction. `recorded_at` is kept as given when restoring a log.
+    ///
+    /// # Errors
+    /// When the log cannot begin one (another is open).
+    pub fn begin_tx(
+        &mut self,
+        meta: &TxMeta,
+        recorded_at: Option<Timestamp>,
+    ) -> Result<TxId, CommitError> {
+        let tx = self.appender.begin_tx(meta, recorded_at)?;
+        let header = TxHeader {
+            tx,
+            recorded_at: recorded_at.unwrap_or_else(Timestamp::now),
+            meta: meta.clone(),
+            event_count: 0,
+        };
+        self.graph.begin_tx(header, true);
+        self.open = Some((tx, 0));
+        Ok(tx)
+    }
+
+    /// Validates, writes and applies one event of the open transaction.
+    ///
+    /// # Errors
+    /// When the event is refused or the log fails.
+    pub fn append(&mut self, event: Event) -> Result<(), CommitError> {
+        let (tx, index) = self
+            .open
+            .ok_or_else(|| LogError::Storage("no transaction is open".into()))?;
+        self.graph.validate(tx, index, &event)?;
+        self.appender.append(&event)?;
+        self.graph.apply(tx, index, event)?;
+        self.open = Some((tx, index + 1));
+        Ok(())
+    }
+
+    /// Ends the open transaction.
+    ///
+    /// # Errors
+    /// When the log fails.
+    pub fn end_tx(&mut self) -> Result<TxHeader, CommitError> {
+        let header = self.appender.end_tx()?;
+        self.graph.end_tx(header.clone());
+        self.open = None;
+        self.written.push(header.clone());
+        Ok(header)
+    }
+
+    /// The graph with everything written so far applied (pending).
+    pub fn graph(&self) -> &Graph {
+        self.graph
+    }
+}

@@ -1,0 +1,168 @@
+//! Domain events: past-tense facts about a property graph.
+//!
+//! A [`Transaction`] is what one statement (or one import) adds to the log: a header and its
+//! events, applied atomically. Nothing is ever deleted or rewritten: ending a node is an event,
+//! and so is a correction ([`Event::TxRetracted`]); the old state stays reachable by
+//! transaction time.
+//!
+//! Only the types in [`wire`] are serialized; these domain types convert from and to them.
+
+pub mod wire;
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::time::{Date, Timestamp, TxId, ValidTime};
+use crate::value::Value;
+
+/// Properties in the order they were given.
+pub type Props = Vec<(String, Value)>;
+
+/// What an event about properties points at.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    /// A node, by its external id.
+    Node(Arc<str>),
+    /// An edge, by its external id.
+    Edge(Arc<str>),
+}
+
+/// One fact about the graph. Every fact but a retraction carries its valid time and the keys
+/// of the `Source` nodes that support it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// A node came to be known, with a stable external id.
+    NodeAdded {
+        /// Stable external id, unique among live nodes.
+        id: Arc<str>,
+        /// Labels such as `Actor` or `Agreement`.
+        labels: Vec<String>,
+        /// Initial properties, valid over the node's valid time.
+        props: Props,
+        /// When the node existed in the world.
+        valid: ValidTime,
+        /// Citation keys of supporting sources.
+        sources: Vec<String>,
+    },
+    /// Properties of a node or an edge took values over a valid time. Setting a value to
+    /// null removes the property for that time.
+    PropertiesSet {
+        /// The node or edge.
+        target: Target,
+        /// The new values.
+        props: Props,
+        /// When they held.
+        valid: ValidTime,
+        /// Citation keys of supporting sources.
+        sources: Vec<String>,
+    },
+    /// A node stopped existing in the world at a date (inclusive).
+    NodeEnded {
+        /// The node.
+        id: Arc<str>,
+        /// Its last valid date.
+        end: Date,
+        /// Citation keys of supporting sources.
+        sources: Vec<String>,
+    },
+    /// A relationship came to be known.
+    EdgeAdded {
+        /// Stable external id, unique among live edges.
+        id: Arc<str>,
+        /// The relationship type, such as `PARTY_TO`.
+        rel_type: String,
+        /// The source node's id.
+        from: Arc<str>,
+        /// The target node's id.
+        to: Arc<str>,
+        /// Initial properties.
+        props: Props,
+        /// When the relationship held.
+        valid: ValidTime,
+        /// Citation keys of supporting sources.
+        sources: Vec<String>,
+    },
+    /// A relationship stopped holding at a date (inclusive).
+    EdgeEnded {
+        /// The edge.
+        id: Arc<str>,
+        /// Its last valid date.
+        end: Date,
+        /// Citation keys of supporting sources.
+        sources: Vec<String>,
+    },
+    /// An earlier transaction was found wrong: its facts are hidden from views at this
+    /// transaction and later, and stay visible to views before it.
+    TxRetracted {
+        /// The retracted transaction.
+        tx: TxId,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Event {
+    /// The event's kind and subject, for messages: ``edge_added `e1` ``.
+    pub fn summary(&self) -> String {
+        match self {
+            Event::NodeAdded { id, .. } => format!("node_added `{id}`"),
+            Event::PropertiesSet {
+                target: Target::Node(id),
+                ..
+            } => format!("properties_set on node `{id}`"),
+            Event::PropertiesSet {
+                target: Target::Edge(id),
+                ..
+            } => format!("properties_set on edge `{id}`"),
+            Event::NodeEnded { id, .. } => format!("node_ended `{id}`"),
+            Event::EdgeAdded { id, .. } => format!("edge_added `{id}`"),
+            Event::EdgeEnded { id, .. } => format!("edge_ended `{id}`"),
+            Event::TxRetracted { tx, .. } => format!("tx_retracted {tx}"),
+        }
+    }
+}
+
+/// What the writer says about a transaction.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TxMeta {
+    /// Who wrote it.
+    pub author: Option<String>,
+    /// Why, in a sentence.
+    pub message: Option<String>,
+}
+
+/// A committed transaction's header, as the log stores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TxHeader {
+    /// Its number.
+    pub tx: TxId,
+    /// When it was recorded (UTC).
+    pub recorded_at: Timestamp,
+    /// Who wrote it and why.
+    pub meta: TxMeta,
+    /// How many events it holds.
+    pub event_count: u64,
+}
+
+/// A whole transaction in memory: for small writes and tests. Large imports stream instead.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Transaction {
+    /// The header.
+    pub header: TxHeader,
+    /// The events, in order.
+    pub events: Vec<Event>,
+}
+
+impl fmt::Display for TxHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "tx {} at {} by {}: {} ({} events)",
+            self.tx,
+            self.recorded_at,
+            self.meta.author.as_deref().unwrap_or("-"),
+            self.meta.message.as_deref().unwrap_or("-"),
+            self.event_count
+        )
+    }
+}

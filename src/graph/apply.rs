@@ -1,0 +1,413 @@
+//! Applying events: the only code that writes the graph. It does no I/O.
+//!
+//! While a write is pending (validated and applied, not yet durable in the log), every change
+//! is journaled so that [`Graph::rollback`] can take it back exactly; replay of committed
+//! transactions skips the journal. Pending facts carry transaction numbers above
+//! [`Graph::tx`], so views of the committed state never see them.
+
+use std::sync::Arc;
+
+use petgraph::stable_graph::{EdgeIndex, NodeIndex};
+use smallvec::smallvec;
+
+use super::{
+    Creation, EdgeData, End, Graph, NodeData, PropVersion, Retraction, SetId, Sym, compute_dead,
+};
+use crate::error::{EventError, Refusal};
+use crate::event::{Event, Props, Target, TxHeader};
+use crate::time::{TxId, ValidTime};
+use crate::value::Value;
+
+/// What to undo if the pending transactions are not committed.
+#[derive(Debug, Default)]
+pub(crate) struct Journal {
+    enabled: bool,
+    undo: Vec<Undo>,
+}
+
+#[derive(Debug)]
+enum Undo {
+    NewNode(NodeIndex),
+    NodeRecords(NodeIndex),
+    NewEdge(EdgeIndex),
+    EdgeRecords(EdgeIndex),
+    LabelIndex(Sym),
+    TypeIndex(Sym),
+    PropIndex((Sym, Sym, Value)),
+    Retraction,
+}
+
+impl Graph {
+    /// Starts applying transaction `header.tx`; `journaled` when it may be rolled back.
+    pub(crate) fn begin_tx(&mut self, header: TxHeader, journaled: bool) {
+        self.journal.enabled = journaled;
+        self.head = header.tx;
+        self.headers.push(header);
+    }
+
+    /// Records the final header (with its event count) of the transaction being applied.
+    pub(crate) fn end_tx(&mut self, header: TxHeader) {
+        if let Some(last) = self.headers.last_mut() {
+            *last = header;
+        }
+    }
+
+    /// Makes everything applied so far part of the committed state.
+    pub(crate) fn seal(&mut self) {
+        self.sealed = self.head;
+        self.journal.undo.clear();
+    }
+
+    /// Takes back everything applied since the last [`Graph::seal`].
+    pub(crate) fn rollback(&mut self) {
+        let sealed = self.sealed;
+        let mut retractions_changed = false;
+        while let Some(undo) = self.journal.undo.pop() {
+            match undo {
+                Undo::NewNode(n) => {
+                    if let Some(data) = self.g.remove_node(n) {
+                        self.node_ids.remove(&data.id);
+                    }
+                }
+                Undo::NodeRecords(n) => {
+                    if let Some(data) = self.g.node_weight_mut(n) {
+                        data.created.retain(|c| c.tx <= sealed);
+                        data.ends.retain(|e| e.tx <= sealed);
+                        data.props.retain(|p| p.tx <= sealed);
+                    }
+                }
+                Undo::NewEdge(e) => {
+                    if let Some(data) = self.g.remove_edge(e)
+                        && let Some(incarnations) = self.edge_ids.get_mut(&data.id)
+                    {
+                        incarnations.retain(|i| *i != e);
+                        match incarnations.last() {
+                            None => {
+                                self.edge_ids.remove(&data.id);
+                            }
+                            Some(prev) => {
+                                if let Some(p) = self.g.edge_weight_mut(*prev) {
+                                    p.successor = None;
+                                }
+                            }
+                        }
+                    }
+                }
+                Undo::EdgeRecords(e) => {
+                    if let Some(data) = self.g.edge_weight_mut(e) {
+                        data.ends.retain(|x| x.tx <= sealed);
+                        data.props.retain(|p| p.tx <= sealed);
+                    }
+                }
+                Undo::LabelIndex(label) => {
+                    pop_index(&mut self.by_label, &label);
+                }
+                Undo::TypeIndex(t) => {
+                    pop_index(&mut self.by_type, &t);
+                }
+                Undo::PropIndex(key) => {
+                    if let Some(list) = self.by_prop.get_mut(&key) {
+                        list.pop();
+                        if list.is_empty() {
+                            self.by_prop.remove(&key);
+                        }
+                    }
+                }
+                Undo::Retraction => {
+                    self.retractions.pop();
+                    retractions_changed = true;
+                }
+            }
+        }
+        self.headers.truncate(sealed.0 as usize);
+        self.head = sealed;
+        if retractions_changed {
+            self.dead_at_head = Arc::new(compute_dead(&self.retractions, sealed));
+        }
+    }
+
+    fn note(&mut self, undo: Undo) {
+        if self.journal.enabled {
+            self.journal.undo.push(undo);
+        }
+    }
+
+    /// Applies one event of transaction `tx`, which must be the one begun last.
+    ///
+    /// # Errors
+    /// When the event refers to a node or an edge that was never added (a damaged log: the
+    /// write path validates first). Nothing of the event is applied then.
+    pub fn apply(&mut self, tx: TxId, index: u32, event: Event) -> Result<(), EventError> {
+        let target = self
+            .resolve_references(&event)
+            .map_err(|reason| EventError {
+                tx,
+                index,
+                summary: event.summary(),
+                reason,
+            })?;
+        match (event, target) {
+            (
+                Event::NodeAdded {
+                    id,
+                    labels,
+                    props,
+                    valid,
+                    sources,
+                },
+                _,
+            ) => self.add_node(tx, id, &labels, props, valid, &sources),
+            (
+                Event::PropertiesSet {
+                    props,
+                    valid,
+                    sources,
+                    ..
+                },
+                Resolved::Node(n),
+            ) => {
+                let sources = self.intern_set(&sources);
+                let labels = self.g[n].created.last().map_or(SetId(0), |c| c.labels);
+                self.note(Undo::NodeRecords(n));
+                self.push_node_props(n, tx, props, valid, sources, labels);
+            }
+            (
+                Event::PropertiesSet {
+                    props,
+                    valid,
+                    sources,
+                    ..
+                },
+                Resolved::Edge(e),
+            ) => {
+                let sources = self.intern_set(&sources);
+                self.note(Undo::EdgeRecords(e));
+                let versions = self.prop_versions(tx, props, valid, sources);
+                self.g[e].props.extend(versions);
+            }
+            (Event::NodeEnded { end, sources, .. }, Resolved::Node(n)) => {
+                let sources = self.intern_set(&sources);
+                self.note(Undo::NodeRecords(n));
+                self.g[n].ends.push(End { tx, end, sources });
+            }
+            (Event::EdgeEnded { end, sources, .. }, Resolved::Edge(e)) => {
+                let sources = self.intern_set(&sources);
+                self.note(Undo::EdgeRecords(e));
+                self.g[e].ends.push(End { tx, end, sources });
+            }
+            (
+                Event::EdgeAdded {
+                    id,
+                    rel_type,
+                    props,
+                    valid,
+                    sources,
+                    ..
+                },
+                Resolved::Pair(a, b),
+            ) => self.add_edge(tx, id, &rel_type, (a, b), props, valid, &sources),
+            (Event::TxRetracted { tx: target, .. }, _) => {
+                self.retractions.push(Retraction { by: tx, target });
+                self.note(Undo::Retraction);
+                self.dead_at_head = Arc::new(compute_dead(&self.retractions, tx));
+            }
+            // resolve_references returns the variant each event needs.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Finds the nodes and edges an event refers to (not whether they are live: that is
+    /// validation's business).
+    fn resolve_references(&self, event: &Event) -> Result<Resolved, Refusal> {
+        let node = |id: &Arc<str>| {
+            self.node_ids
+                .get(id)
+                .copied()
+                .ok_or_else(|| Refusal::UnknownNode(id.to_string()))
+        };
+        let edge = |id: &Arc<str>| {
+            self.edge_ids
+                .get(id)
+                .and_then(|v| v.last().copied())
+                .ok_or_else(|| Refusal::UnknownEdge(id.to_string()))
+        };
+        Ok(match event {
+            Event::NodeAdded { .. } | Event::TxRetracted { .. } => Resolved::Nothing,
+            Event::PropertiesSet {
+                target: Target::Node(id),
+                ..
+            }
+            | Event::NodeEnded { id, .. } => Resolved::Node(node(id)?),
+            Event::PropertiesSet {
+                target: Target::Edge(id),
+                ..
+            }
+            | Event::EdgeEnded { id, .. } => Resolved::Edge(edge(id)?),
+            Event::EdgeAdded { from, to, .. } => Resolved::Pair(node(from)?, node(to)?),
+        })
+    }
+
+    fn add_node(
+        &mut self,
+        tx: TxId,
+        id: Arc<str>,
+        labels: &[String],
+        props: Props,
+        valid: ValidTime,
+        sources: &[String],
+    ) {
+        let sources = self.intern_set(sources);
+        let label_set = self.intern_set(labels);
+        let n = match self.node_ids.get(&id) {
+            Some(&n) => {
+                self.note(Undo::NodeRecords(n));
+                n
+            }
+            None => {
+                let n = self.g.add_node(NodeData {
+                    id: Arc::clone(&id),
+                    created: smallvec![],
+                    ends: Vec::new(),
+                    props: Vec::new(),
+                });
+                self.node_ids.insert(id, n);
+                self.note(Undo::NewNode(n));
+                n
+            }
+        };
+        self.g[n].created.push(Creation {
+            tx,
+            labels: label_set,
+            valid,
+            sources,
+        });
+        for i in 0..self.sets.get(label_set).len() {
+            let label = self.sets.get(label_set)[i];
+            let list = self.by_label.entry(label).or_default();
+            if list.last() != Some(&n) {
+                list.push(n);
+                self.note(Undo::LabelIndex(label));
+            }
+        }
+        self.push_node_props(n, tx, props, valid, sources, label_set);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_edge(
+        &mut self,
+        tx: TxId,
+        id: Arc<str>,
+        rel_type: &str,
+        (a, b): (NodeIndex, NodeIndex),
+        props: Props,
+        valid: ValidTime,
+        sources: &[String],
+    ) {
+        let sources = self.intern_set(sources);
+        let rel_type = self.symbols.get_or_intern(rel_type);
+        let props = self.prop_versions(tx, props, valid, sources);
+        let e = self.g.add_edge(
+            a,
+            b,
+            EdgeData {
+                id: Arc::clone(&id),
+                rel_type,
+                created: Creation {
+                    tx,
+                    labels: SetId(0),
+                    valid,
+                    sources,
+                },
+                ends: Vec::new(),
+                props,
+                successor: None,
+            },
+        );
+        let incarnations = self.edge_ids.entry(id).or_default();
+        if let Some(&prev) = incarnations.last() {
+            self.g[prev].successor = Some(e);
+        }
+        incarnations.push(e);
+        self.note(Undo::NewEdge(e));
+        self.by_type.entry(rel_type).or_default().push(e);
+        self.note(Undo::TypeIndex(rel_type));
+    }
+
+    pub(crate) fn intern_set(&mut self, names: &[String]) -> SetId {
+        if names.is_empty() {
+            return SetId(0);
+        }
+        let syms = names
+            .iter()
+            .map(|s| self.symbols.get_or_intern(s))
+            .collect();
+        self.sets.intern(syms)
+    }
+
+    fn prop_versions(
+        &mut self,
+        tx: TxId,
+        props: Props,
+        valid: ValidTime,
+        sources: SetId,
+    ) -> Vec<PropVersion> {
+        props
+            .into_iter()
+            .map(|(key, value)| PropVersion {
+                tx,
+                key: self.symbols.get_or_intern(&key),
+                value,
+                valid,
+                sources,
+            })
+            .collect()
+    }
+
+    fn push_node_props(
+        &mut self,
+        n: NodeIndex,
+        tx: TxId,
+        props: Props,
+        valid: ValidTime,
+        sources: SetId,
+        labels: SetId,
+    ) {
+        let versions = self.prop_versions(tx, props, valid, sources);
+        let label_list = self.sets.get(labels).to_vec();
+        for v in &versions {
+            if !v.value.is_indexable() {
+                continue;
+            }
+            for &label in &label_list {
+                let key = (label, v.key, v.value.clone());
+                let list = self.by_prop.entry(key).or_default();
+                if list.last() != Some(&n) {
+                    list.push(n);
+                    if self.journal.enabled {
+                        let key = (label, v.key, v.value.clone());
+                        self.journal.undo.push(Undo::PropIndex(key));
+                    }
+                }
+            }
+        }
+        self.g[n].props.extend(versions);
+    }
+}
+
+/// What an event refers to, looked up before it is applied.
+enum Resolved {
+    Nothing,
+    Node(NodeIndex),
+    Edge(EdgeIndex),
+    Pair(NodeIndex, NodeIndex),
+}
+
+fn pop_index<T>(map: &mut rustc_hash::FxHashMap<Sym, Vec<T>>, key: &Sym) {
+    if let Some(list) = map.get_mut(key) {
+        list.pop();
+        if list.is_empty() {
+            map.remove(key);
+        }
+    }
+}

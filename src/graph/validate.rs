@@ -1,0 +1,206 @@
+//! Validation: the checks an event must pass before it is written to the log.
+//!
+//! Events are checked against the graph as it stands with everything applied so far,
+//! including the earlier events of the same transaction (which are applied, pending, as
+//! they pass). A refused event stops its whole transaction; nothing of it is written.
+
+use super::{Graph, View};
+use crate::error::{EventError, Refusal};
+use crate::event::{Event, Props, Target};
+use crate::time::{Date, TxId, ValidTime};
+
+impl Graph {
+    /// The view that validation sees: everything applied, committed or pending.
+    fn pending_view(&self) -> View<'_> {
+        View::new(self, self.head)
+    }
+
+    /// Checks one event of transaction `tx` against the current state.
+    ///
+    /// # Errors
+    /// An [`EventError`] naming the event and why it is refused.
+    pub fn validate(&self, tx: TxId, index: u32, event: &Event) -> Result<(), EventError> {
+        self.check(tx, event).map_err(|reason| EventError {
+            tx,
+            index,
+            summary: event.summary(),
+            reason,
+        })
+    }
+
+    fn check(&self, tx: TxId, event: &Event) -> Result<(), Refusal> {
+        let view = self.pending_view();
+        match event {
+            Event::NodeAdded {
+                id,
+                labels,
+                props,
+                valid,
+                sources,
+            } => {
+                check_id(id)?;
+                if view.node(id).is_some() {
+                    return Err(Refusal::DuplicateNode(id.to_string()));
+                }
+                check_names("label", labels)?;
+                check_props(props)?;
+                check_valid(valid)?;
+                if labels.iter().any(|l| l == "Source") {
+                    let key = props
+                        .iter()
+                        .rev()
+                        .find(|(k, _)| k == "key")
+                        .and_then(|(_, v)| v.as_str())
+                        .ok_or(Refusal::SourceWithoutKey)?;
+                    if key.is_empty() {
+                        return Err(Refusal::SourceWithoutKey);
+                    }
+                    if view.source_exists(key) {
+                        return Err(Refusal::DuplicateSourceKey(key.to_owned()));
+                    }
+                }
+                check_sources(&view, sources)
+            }
+            Event::PropertiesSet {
+                target,
+                props,
+                valid,
+                sources,
+            } => {
+                match target {
+                    Target::Node(id) => {
+                        let node = view
+                            .node(id)
+                            .ok_or_else(|| Refusal::UnknownNode(id.to_string()))?;
+                        if node.has_label("Source") && props.iter().any(|(k, _)| k == "key") {
+                            return Err(Refusal::BadValue {
+                                key: "key".into(),
+                                detail: "a Source's key cannot change (cite it by the old key, \
+                                         or retract and re-add the Source)"
+                                    .into(),
+                            });
+                        }
+                    }
+                    Target::Edge(id) => {
+                        view.edge(id)
+                            .ok_or_else(|| Refusal::UnknownEdge(id.to_string()))?;
+                    }
+                }
+                check_props(props)?;
+                check_valid(valid)?;
+                check_sources(&view, sources)
+            }
+            Event::NodeEnded { id, end, sources } => {
+                let node = view
+                    .node(id)
+                    .ok_or_else(|| Refusal::UnknownNode(id.to_string()))?;
+                check_end(&node.valid(), end)?;
+                check_sources(&view, sources)
+            }
+            Event::EdgeAdded {
+                id,
+                rel_type,
+                from,
+                to,
+                props,
+                valid,
+                sources,
+            } => {
+                check_id(id)?;
+                if view.edge(id).is_some() {
+                    return Err(Refusal::DuplicateEdge(id.to_string()));
+                }
+                check_names("relationship type", std::slice::from_ref(rel_type))?;
+                for end in [from, to] {
+                    if view.node(end).is_none() {
+                        return Err(Refusal::UnknownNode(end.to_string()));
+                    }
+                }
+                check_props(props)?;
+                check_valid(valid)?;
+                check_sources(&view, sources)
+            }
+            Event::EdgeEnded { id, end, sources } => {
+                let edge = view
+                    .edge(id)
+                    .ok_or_else(|| Refusal::UnknownEdge(id.to_string()))?;
+                check_end(&edge.valid(), end)?;
+                check_sources(&view, sources)
+            }
+            Event::TxRetracted { tx: target, reason } => {
+                if reason.trim().is_empty() {
+                    return Err(Refusal::EmptyReason);
+                }
+                if target.0 == 0 || *target >= tx {
+                    return Err(Refusal::UnknownTx(*target));
+                }
+                if !view.knows(*target) {
+                    return Err(Refusal::AlreadyRetracted(*target));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn check_id(id: &str) -> Result<(), Refusal> {
+    if id.trim().is_empty() {
+        return Err(Refusal::EmptyId);
+    }
+    Ok(())
+}
+
+fn check_names(what: &str, names: &[String]) -> Result<(), Refusal> {
+    match names.iter().find(|n| n.trim().is_empty()) {
+        Some(_) => Err(Refusal::BadValue {
+            key: what.to_owned(),
+            detail: format!("a {what} cannot be empty"),
+        }),
+        None => Ok(()),
+    }
+}
+
+fn check_props(props: &Props) -> Result<(), Refusal> {
+    for (i, (key, value)) in props.iter().enumerate() {
+        if key.is_empty() {
+            return Err(Refusal::BadValue {
+                key: key.clone(),
+                detail: "a property name cannot be empty".into(),
+            });
+        }
+        if props[..i].iter().any(|(k, _)| k == key) {
+            return Err(Refusal::BadValue {
+                key: key.clone(),
+                detail: "given twice".into(),
+            });
+        }
+        value.check_storable().map_err(|detail| Refusal::BadValue {
+            key: key.clone(),
+            detail,
+        })?;
+    }
+    Ok(())
+}
+
+fn check_valid(valid: &ValidTime) -> Result<(), Refusal> {
+    // Events built in code bypass the parser; check the order again.
+    ValidTime::new(valid.from, valid.to)?;
+    Ok(())
+}
+
+fn check_end(valid: &ValidTime, end: &Date) -> Result<(), Refusal> {
+    if end.last_day() < valid.first_day() {
+        return Err(Refusal::EndBeforeStart {
+            end: end.to_string(),
+            valid: valid.to_string(),
+        });
+    }
+    Ok(())
+}
+
+fn check_sources(view: &View<'_>, sources: &[String]) -> Result<(), Refusal> {
+    match sources.iter().find(|key| !view.source_exists(key)) {
+        Some(key) => Err(Refusal::UnknownSource(key.clone())),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,3 @@
+//! Getting data in and out in other tools' formats.
+
+pub mod jsonl;
