@@ -11,11 +11,13 @@
 //! - An edge is shown when it is known, no later incarnation of its id is known, and both its
 //!   endpoints are shown (so a view is always a subgraph).
 //! - With a valid-time range, nodes and edges are shown when their valid time overlaps it.
-//! - A property's value is the known version that is valid latest within the range
-//!   (the whole time line when there is none): the greatest `(min(end, range end), start, tx)`.
-//!   So `SET a.stage = "MoU" VALID FROM 2010` over a stage `LoI` valid from 2007 makes
-//!   `MoU` the stage as of 2012 and today, and leaves `LoI` as of 2008. A null value means
-//!   "no value" for its valid time.
+//! - A property's value is decided among its known versions valid in the range (the whole
+//!   time line when there is none): the one valid latest within the range wins, and among
+//!   those, the one recorded last — `max(min(end, range end), tx, position)`. So a later
+//!   write overrides earlier ones for the valid period it names, and only there:
+//!   `SET a.stage = "MoU" VALID FROM 2010` over a stage `LoI` valid from 2007 makes `MoU`
+//!   the stage as of 2012 and today, and leaves `LoI` as of 2008; a `SET` with no valid time
+//!   replaces the value for all time. A null value means "no value" for its valid time.
 
 use std::sync::Arc;
 
@@ -251,16 +253,12 @@ impl<'g> View<'g> {
     /// Resolves a property among versions by the rule in the module doc.
     fn resolve(&self, versions: &'g [PropVersion], key: Sym, since: TxId) -> Option<&'g Value> {
         let range_last = self.valid.map_or(Day::MAX, |r| r.last);
-        let mut best: Option<(&'g PropVersion, (Day, Day, TxId))> = None;
+        let mut best: Option<(&'g PropVersion, (Day, TxId))> = None;
         for v in versions {
             if v.key != key || v.tx < since || !self.knows(v.tx) || !self.valid_ok(&v.valid) {
                 continue;
             }
-            let rank = (
-                v.valid.last_day().min(range_last),
-                v.valid.first_day(),
-                v.tx,
-            );
+            let rank = (v.valid.last_day().min(range_last), v.tx);
             // `>=`: among equals, the later version (later in its transaction) wins.
             if best.as_ref().is_none_or(|(_, r)| rank >= *r) {
                 best = Some((v, rank));

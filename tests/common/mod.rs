@@ -1,0 +1,94 @@
+//! Builders shared by the integration tests.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use diplograph::event::{Event, Props, Target, TxMeta};
+use diplograph::time::{Date, TxId, ValidTime};
+use diplograph::value::Value;
+
+pub fn meta(message: &str) -> TxMeta {
+    TxMeta {
+        author: Some("test".into()),
+        message: Some(message.into()),
+    }
+}
+
+pub fn valid(text: &str) -> ValidTime {
+    ValidTime::parse(text).expect("test valid time")
+}
+
+pub fn date(text: &str) -> Date {
+    Date::parse(text).expect("test date")
+}
+
+pub fn props(items: &[(&str, Value)]) -> Props {
+    items
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+pub fn source(key: &str) -> Event {
+    Event::NodeAdded {
+        id: Arc::from(key),
+        labels: vec!["Source".into()],
+        props: props(&[("key", Value::str(key))]),
+        valid: ValidTime::ALWAYS,
+        sources: vec![],
+    }
+}
+
+pub fn node(id: &str, label: &str, p: &[(&str, Value)], v: &str, sources: &[&str]) -> Event {
+    Event::NodeAdded {
+        id: Arc::from(id),
+        labels: vec![label.into()],
+        props: props(p),
+        valid: valid(v),
+        sources: sources.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+pub fn edge(id: &str, t: &str, from: &str, to: &str, v: &str, sources: &[&str]) -> Event {
+    Event::EdgeAdded {
+        id: Arc::from(id),
+        rel_type: t.into(),
+        from: Arc::from(from),
+        to: Arc::from(to),
+        props: vec![],
+        valid: valid(v),
+        sources: sources.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+pub fn set_node(id: &str, p: &[(&str, Value)], v: &str, sources: &[&str]) -> Event {
+    Event::PropertiesSet {
+        target: Target::Node(Arc::from(id)),
+        props: props(p),
+        valid: valid(v),
+        sources: sources.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+pub fn end_node(id: &str, d: &str) -> Event {
+    Event::NodeEnded {
+        id: Arc::from(id),
+        end: date(d),
+        sources: vec![],
+    }
+}
+
+pub fn end_edge(id: &str, d: &str) -> Event {
+    Event::EdgeEnded {
+        id: Arc::from(id),
+        end: date(d),
+        sources: vec![],
+    }
+}
+
+pub fn retract(tx: u64, reason: &str) -> Event {
+    Event::TxRetracted {
+        tx: TxId(tx),
+        reason: reason.into(),
+    }
+}
