@@ -57,7 +57,12 @@ impl RedbLog {
     /// written by a newer diplograph, `Locked` when another process has it open.
     pub fn open(path: impl AsRef<Path>) -> Result<RedbLog, LogError> {
         let path = path.as_ref().to_path_buf();
-        let exists = path.exists();
+        guard_panics(&path, || RedbLog::open_unguarded(path.clone()))
+    }
+
+    fn open_unguarded(path: PathBuf) -> Result<RedbLog, LogError> {
+        // redb initializes an empty file; anything else must already be a database.
+        let exists = std::fs::metadata(&path).is_ok_and(|m| m.len() > 0);
         let opened = if exists {
             Database::builder().open(&path)
         } else {
@@ -74,10 +79,12 @@ impl RedbLog {
     /// As [`RedbLog::open`].
     pub fn with_backend(backend: impl StorageBackend, name: &str) -> Result<RedbLog, LogError> {
         let path = PathBuf::from(name);
-        let db = Database::builder()
-            .create_with_backend(backend)
-            .map_err(|e| open_error(&path, e))?;
-        RedbLog::init(db, path, false)
+        guard_panics(&path, || {
+            let db = Database::builder()
+                .create_with_backend(backend)
+                .map_err(|e| open_error(&path, e))?;
+            RedbLog::init(db, path.clone(), false)
+        })
     }
 
     /// The file this log lives in.
@@ -165,6 +172,25 @@ impl RedbLog {
     }
 }
 
+/// redb panics on some kinds of damage ("malformed allocator state") instead of returning an
+/// error. A damaged file is input we do not control, so such a panic becomes an error here.
+fn guard_panics<T>(path: &Path, f: impl FnOnce() -> Result<T, LogError>) -> Result<T, LogError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        Err(LogError::NotAKnowledgeBase {
+            path: path.to_path_buf(),
+            detail: format!("it is damaged ({})", panic_message(&panic)),
+        })
+    })
+}
+
+pub(crate) fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "the storage engine failed".to_owned())
+}
+
 fn open_error(path: &Path, e: DatabaseError) -> LogError {
     match e {
         DatabaseError::DatabaseAlreadyOpen => LogError::Locked {
@@ -221,6 +247,27 @@ impl Log for RedbLog {
     }
 
     fn scan<V: LogVisitor>(&self, from: TxId, to: TxId, visitor: &mut V) -> Result<(), V::Error> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.scan_unguarded(from, to, visitor)
+        }))
+        .unwrap_or_else(|panic| {
+            Err(corrupt(
+                from,
+                None,
+                &format!("the storage engine failed: {}", panic_message(&panic)),
+            )
+            .into())
+        })
+    }
+}
+
+impl RedbLog {
+    fn scan_unguarded<V: LogVisitor>(
+        &self,
+        from: TxId,
+        to: TxId,
+        visitor: &mut V,
+    ) -> Result<(), V::Error> {
         let read = self.db.begin_read().map_err(LogError::from)?;
         let txs = read.open_table(TXS).map_err(LogError::from)?;
         let events = read.open_table(EVENTS).map_err(LogError::from)?;

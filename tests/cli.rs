@@ -1,0 +1,158 @@
+//! The `diplograph` binary, run as a user would: fresh default knowledge base, log, stats,
+//! lossless JSON Lines round trips, and one-line errors with a non-zero exit.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_diplograph"))
+        .args(args)
+        .env("DIPLOGRAPH_DB", dir.join("default.redb"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn the_first_run_creates_the_default_knowledge_base_from_the_bundled_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = run(dir.path(), &["stats"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stderr(&first).contains("created the default knowledge base"),
+        "{}",
+        stderr(&first)
+    );
+    assert!(stdout(&first).contains(":Agreement"), "{}", stdout(&first));
+    assert!(stdout(&first).contains(":PARTY_TO"), "{}", stdout(&first));
+    let second = run(dir.path(), &["stats"]);
+    assert!(
+        !stderr(&second).contains("created"),
+        "only the first run creates it"
+    );
+    assert_eq!(stdout(&first), stdout(&second));
+    // A past state has fewer facts.
+    let past = run(dir.path(), &["stats", "--at-tx", "1"]);
+    assert!(
+        stdout(&past).starts_with("at tx 1 of 3"),
+        "{}",
+        stdout(&past)
+    );
+    assert!(!stdout(&past).contains(":Agreement"));
+    let log = run(dir.path(), &["log"]);
+    assert_eq!(stdout(&log).lines().count(), 4, "{}", stdout(&log));
+}
+
+#[test]
+fn export_import_export_is_byte_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let exported = run(dir.path(), &["export-events"]);
+    assert!(exported.status.success());
+    assert_eq!(stdout(&exported), diplograph::cli::BUNDLED_EVENTS);
+    let file = dir.path().join("events.jsonl");
+    std::fs::write(&file, &exported.stdout).unwrap();
+    let copy = dir.path().join("copy.redb");
+    let copy = copy.to_str().unwrap();
+    let imported = run(
+        dir.path(),
+        &["--db", copy, "import-events", file.to_str().unwrap()],
+    );
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let out = dir.path().join("again.jsonl");
+    let again = run(
+        dir.path(),
+        &["--db", copy, "export-events", "-o", out.to_str().unwrap()],
+    );
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(std::fs::read(&out).unwrap(), exported.stdout);
+    // The golden log, with every kind of event and value, round-trips too.
+    let golden = Path::new("tests/golden/v1.jsonl");
+    let db2 = dir.path().join("golden.redb");
+    let db2 = db2.to_str().unwrap();
+    let imported = run(
+        dir.path(),
+        &["--db", db2, "import-events", golden.to_str().unwrap()],
+    );
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let again = run(dir.path(), &["--db", db2, "export-events"]);
+    assert_eq!(again.stdout, std::fs::read(golden).unwrap());
+}
+
+#[test]
+fn errors_are_one_line_with_a_non_zero_exit_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let foreign = dir.path().join("notes.txt");
+    std::fs::write(&foreign, "not a database at all, just notes\n".repeat(100)).unwrap();
+    let o = run(dir.path(), &["--db", foreign.to_str().unwrap(), "stats"]);
+    assert!(!o.status.success());
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(stderr(&o).starts_with("error: "), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not a diplograph knowledge base"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A broken line in the middle: refused with its line number; nothing lands.
+    let mut lines: Vec<&str> = diplograph::cli::BUNDLED_EVENTS.lines().collect();
+    lines[20] = "{\"tx\":3,\"event\":{\"node_added\":{\"id\":\"x\"";
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, lines.join("\n")).unwrap();
+    let target = dir.path().join("t.redb");
+    let target = target.to_str().unwrap();
+    let o = run(
+        dir.path(),
+        &["--db", target, "import-events", bad.to_str().unwrap()],
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("bad.jsonl:21:"), "{}", stderr(&o));
+    let stats = run(dir.path(), &["--db", target, "stats"]);
+    assert!(
+        stdout(&stats).starts_with("at tx 0 of 0"),
+        "{}",
+        stdout(&stats)
+    );
+
+    // An event refused by validation (a citation of an unknown source) names the event.
+    let mut lines: Vec<String> = diplograph::cli::BUNDLED_EVENTS
+        .lines()
+        .map(String::from)
+        .collect();
+    lines[6] = lines[6].replace("syuryansyah2024", "nobody1999");
+    std::fs::write(&bad, lines.join("\n")).unwrap();
+    let o = run(
+        dir.path(),
+        &["--db", target, "import-events", bad.to_str().unwrap()],
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no Source node has key `nobody1999`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("tx 2, event 1"), "{}", stderr(&o));
+
+    // Importing into a knowledge base that has data is refused.
+    let o = run(dir.path(), &["import-events", bad.to_str().unwrap()]);
+    assert!(
+        stderr(&o).contains("already holds 3 transactions"),
+        "{}",
+        stderr(&o)
+    );
+    let missing = run(
+        dir.path(),
+        &["--db", target, "import-events", "/nonexistent/x.jsonl"],
+    );
+    assert!(
+        stderr(&missing).contains("/nonexistent/x.jsonl"),
+        "{}",
+        stderr(&missing)
+    );
+}

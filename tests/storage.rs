@@ -1,0 +1,318 @@
+//! The redb log: files that are not ours, newer, damaged or locked are refused with a message;
+//! commits are fsynced before they are acknowledged; a crash at any write loses nothing
+//! acknowledged and leaves nothing half-written.
+
+mod common;
+
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use common::*;
+use diplograph::graph::snapshot::Snapshot;
+use diplograph::log::{Log, RedbLog};
+use diplograph::{Database, LogError, OpenError, TxId, Value};
+use redb::StorageBackend;
+
+fn kb_file(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    let path = dir.path().join("kb.redb");
+    let mut db = Database::open_file(&path).unwrap();
+    db.commit(meta("sources"), vec![source("s1")]).unwrap();
+    for i in 0..20 {
+        db.commit(
+            meta("nodes"),
+            vec![node(
+                &format!("n{i}"),
+                "Actor",
+                &[("name", Value::str("x"))],
+                "2000/..",
+                &["s1"],
+            )],
+        )
+        .unwrap();
+    }
+    path
+}
+
+fn open_err(path: &std::path::Path) -> String {
+    match Database::open_file(path) {
+        Ok(_) => panic!("{} should be refused", path.display()),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_new_file_becomes_an_empty_knowledge_base_that_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = kb_file(&dir);
+    let db = Database::open_file(&path).unwrap();
+    assert_eq!(db.tx(), TxId(21));
+    assert_eq!(db.view().nodes().count(), 21);
+}
+
+#[test]
+fn a_foreign_file_is_refused_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    let text = "Banten, Incheon, 2007-02-06\n".repeat(200);
+    std::fs::write(&path, &text).unwrap();
+    let msg = open_err(&path);
+    assert!(msg.contains("is not a diplograph knowledge base"), "{msg}");
+    assert!(msg.contains("notes.txt"), "{msg}");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        text,
+        "left as it was"
+    );
+}
+
+#[test]
+fn a_redb_file_of_another_program_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.redb");
+    {
+        let db = redb::Database::create(&path).unwrap();
+        let w = db.begin_write().unwrap();
+        {
+            let mut t = w
+                .open_table(redb::TableDefinition::<&str, u64>::new("inventory"))
+                .unwrap();
+            t.insert("apples", &3).unwrap();
+        }
+        w.commit().unwrap();
+    }
+    let msg = open_err(&path);
+    assert!(msg.contains("redb database with other tables"), "{msg}");
+}
+
+#[test]
+fn a_file_from_a_newer_diplograph_is_refused_not_misread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = kb_file(&dir);
+    {
+        let db = redb::Database::open(&path).unwrap();
+        let w = db.begin_write().unwrap();
+        {
+            let mut meta = w
+                .open_table(redb::TableDefinition::<&str, &[u8]>::new("meta"))
+                .unwrap();
+            meta.insert("format", &99u32.to_le_bytes()[..]).unwrap();
+        }
+        w.commit().unwrap();
+    }
+    match Database::open_file(&path) {
+        Err(OpenError::Log(LogError::NewerFormat {
+            found: 99,
+            supported: 1,
+            ..
+        })) => {}
+        other => panic!("expected NewerFormat, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_file_open_elsewhere_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = kb_file(&dir);
+    let _held = Database::open_file(&path).unwrap();
+    let msg = open_err(&path);
+    assert!(msg.contains("already open"), "{msg}");
+}
+
+#[test]
+fn a_damaged_file_is_an_error_or_a_consistent_prefix_never_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = kb_file(&dir);
+    let pristine = std::fs::read(&path).unwrap();
+    let damaged = dir.path().join("damaged.redb");
+    let mut outcomes = (0, 0);
+    for offset in (0..pristine.len()).step_by(pristine.len() / 97 + 1) {
+        let mut bytes = pristine.clone();
+        for b in &mut bytes[offset..(offset + 64).min(pristine.len())] {
+            *b ^= 0xA5;
+        }
+        std::fs::write(&damaged, &bytes).unwrap();
+        let result = std::panic::catch_unwind(|| Database::open_file(&damaged).map(|db| db.tx()));
+        match result {
+            Ok(Ok(tx)) => {
+                assert!(tx <= TxId(21));
+                outcomes.0 += 1;
+            }
+            Ok(Err(e)) => {
+                assert!(!e.to_string().is_empty());
+                outcomes.1 += 1;
+            }
+            Err(_) => panic!("opening a file damaged at byte {offset} panicked"),
+        }
+    }
+    assert!(outcomes.1 > 0, "some damage must be detected: {outcomes:?}");
+}
+
+/// A redb backend on shared bytes, which can fail every write after a budget and counts
+/// fsyncs. Dropping the database and reopening the bytes simulates a crash.
+#[derive(Debug, Clone)]
+struct SharedBackend {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    budget: Arc<AtomicU64>,
+    syncs: Arc<AtomicU64>,
+}
+
+impl SharedBackend {
+    fn new(bytes: &Arc<Mutex<Vec<u8>>>, budget: u64) -> SharedBackend {
+        SharedBackend {
+            bytes: Arc::clone(bytes),
+            budget: Arc::new(AtomicU64::new(budget)),
+            syncs: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    fn charge(&self) -> std::io::Result<()> {
+        let left = self.budget.load(Ordering::SeqCst);
+        if left == 0 {
+            return Err(std::io::Error::other("injected write failure"));
+        }
+        self.budget.store(left - 1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+impl StorageBackend for SharedBackend {
+    fn len(&self) -> std::io::Result<u64> {
+        Ok(self.bytes.lock().unwrap().len() as u64)
+    }
+
+    fn read(&self, offset: u64, out: &mut [u8]) -> std::io::Result<()> {
+        let bytes = self.bytes.lock().unwrap();
+        let start = offset as usize;
+        let src = bytes
+            .get(start..start + out.len())
+            .ok_or_else(|| std::io::Error::other("read past the end"))?;
+        out.copy_from_slice(src);
+        Ok(())
+    }
+
+    fn set_len(&self, len: u64) -> std::io::Result<()> {
+        self.charge()?;
+        self.bytes.lock().unwrap().resize(len as usize, 0);
+        Ok(())
+    }
+
+    fn sync_data(&self) -> std::io::Result<()> {
+        self.charge()?;
+        self.syncs.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        self.charge()?;
+        let mut bytes = self.bytes.lock().unwrap();
+        let start = offset as usize;
+        if bytes.len() < start + data.len() {
+            bytes.resize(start + data.len(), 0);
+        }
+        bytes[start..start + data.len()].copy_from_slice(data);
+        Ok(())
+    }
+}
+
+fn batch(i: usize) -> Vec<diplograph::Event> {
+    vec![
+        node(
+            &format!("a{i}"),
+            "Actor",
+            &[("name", Value::str("A"))],
+            "2000/..",
+            &["s1"],
+        ),
+        node(&format!("b{i}"), "Agreement", &[], "2007-02-06/..", &["s1"]),
+        edge(
+            &format!("e{i}"),
+            "PARTY_TO",
+            &format!("a{i}"),
+            &format!("b{i}"),
+            "../..",
+            &[],
+        ),
+    ]
+}
+
+#[test]
+fn every_commit_is_fsynced_before_it_is_acknowledged() {
+    let bytes = Arc::new(Mutex::new(Vec::new()));
+    let backend = SharedBackend::new(&bytes, u64::MAX);
+    let syncs = Arc::clone(&backend.syncs);
+    let mut db = Database::open(RedbLog::with_backend(backend, "memory").unwrap()).unwrap();
+    db.commit(meta("sources"), vec![source("s1")]).unwrap();
+    for i in 0..5 {
+        let before = syncs.load(Ordering::SeqCst);
+        db.commit(meta("batch"), batch(i)).unwrap();
+        assert!(
+            syncs.load(Ordering::SeqCst) > before,
+            "commit {i} returned without fsync"
+        );
+    }
+}
+
+#[test]
+fn a_crash_at_any_write_keeps_every_acknowledged_transaction_and_no_partial_one() {
+    let mut failures_seen = 0;
+    for budget in 0..160 {
+        let bytes = Arc::new(Mutex::new(Vec::new()));
+        {
+            let log = RedbLog::with_backend(SharedBackend::new(&bytes, u64::MAX), "m").unwrap();
+            let mut db = Database::open(log).unwrap();
+            db.commit(meta("sources"), vec![source("s1")]).unwrap();
+        }
+        let mut acknowledged = Vec::new();
+        let mut in_doubt = None;
+        if let Ok(log) = RedbLog::with_backend(SharedBackend::new(&bytes, budget), "m")
+            && let Ok(mut db) = Database::open(log)
+        {
+            acknowledged.push(Snapshot::of(&db.view()));
+            for i in 0..6 {
+                match db.commit(meta("batch"), batch(i)) {
+                    Ok(_) => acknowledged.push(Snapshot::of(&db.view())),
+                    Err(_) => {
+                        // Not acknowledged: it may or may not have reached the disk.
+                        let mut kb = Database::open(diplograph::log::MemoryLog::new()).unwrap();
+                        kb.commit(meta("sources"), vec![source("s1")]).unwrap();
+                        for j in 0..=i {
+                            kb.commit(meta("batch"), batch(j)).unwrap();
+                        }
+                        in_doubt = Some(Snapshot::of(&kb.view()));
+                        failures_seen += 1;
+                        break;
+                    }
+                }
+            }
+        } // the crash: everything in memory is dropped
+        let log = RedbLog::with_backend(SharedBackend::new(&bytes, u64::MAX), "m")
+            .unwrap_or_else(|e| panic!("budget {budget}: cannot reopen after the crash: {e}"));
+        let recovered = Snapshot::of(&Database::open(log).unwrap().view());
+        let expected = acknowledged.last().cloned().unwrap_or_else(|| {
+            let mut kb = Database::open(diplograph::log::MemoryLog::new()).unwrap();
+            kb.commit(meta("sources"), vec![source("s1")]).unwrap();
+            Snapshot::of(&kb.view())
+        });
+        assert!(
+            recovered == expected || Some(&recovered) == in_doubt.as_ref(),
+            "budget {budget}: recovered {} nodes, expected {}",
+            recovered.nodes.len(),
+            expected.nodes.len()
+        );
+    }
+    assert!(
+        failures_seen > 10,
+        "the budget range must hit commits: {failures_seen}"
+    );
+}
+
+#[test]
+fn an_empty_file_becomes_a_knowledge_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.redb");
+    std::fs::File::create(&path).unwrap().flush().unwrap();
+    let db = Database::open_file(&path).unwrap();
+    assert_eq!(db.tx(), TxId(0));
+    assert_eq!(db.log().head(), TxId(0));
+}
