@@ -19,12 +19,12 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group};
-use diplograph::event::{Event, Props, Target, TxHeader, TxMeta};
+use diplograph::event::{Event, Name, Props, Target, TxHeader, TxMeta};
 use diplograph::log::{Log, LogVisitor, RedbLog};
 use diplograph::time::{Bound, Date, TxId, ValidTime};
 use diplograph::value::Value;
@@ -113,8 +113,8 @@ const SCOPES: &[&str] = &["economic", "cultural", "education", "environment", "h
 const CHANNELS: &[&str] = &["twinning", "delegation", "network", "joint-commission"];
 const STAGES: &[&str] = &["signed", "ratified", "in_force", "suspended", "expired"];
 
-fn source_key(i: usize) -> String {
-    format!("src-{i:02}")
+fn source_key(i: usize) -> Name {
+    Name::new(format!("src-{i:02}"))
 }
 
 fn year(y: i32) -> Date {
@@ -134,7 +134,7 @@ fn valid_time(rng: &mut Rng, start: i32) -> ValidTime {
 }
 
 /// One or two citation keys of the Source nodes.
-fn cite(rng: &mut Rng, max: usize) -> Vec<String> {
+fn cite(rng: &mut Rng, max: usize) -> Vec<Name> {
     let n = 1 + rng.below(max);
     let first = rng.below(SOURCES);
     (0..n)
@@ -143,14 +143,14 @@ fn cite(rng: &mut Rng, max: usize) -> Vec<String> {
 }
 
 fn props(items: Vec<(&str, Value)>) -> Props {
-    items.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    items.into_iter().map(|(k, v)| (Name::new(k), v)).collect()
 }
 
 struct GenState {
     rng: Rng,
-    actors: Vec<Arc<str>>,
-    agreements: Vec<(Arc<str>, i32)>,
-    edges: Vec<Arc<str>>,
+    actors: Vec<Name>,
+    agreements: Vec<(Name, i32)>,
+    edges: Vec<Name>,
 }
 
 impl GenState {
@@ -169,13 +169,13 @@ impl GenState {
         };
         if actor {
             let n = self.actors.len();
-            let id: Arc<str> = Arc::from(format!("actor-{n}"));
+            let id: Name = Name::new(format!("actor-{n}"));
             let place = rng.pick_str(PLACES);
             let kind = rng.pick_str(ACTOR_KINDS);
-            self.actors.push(Arc::clone(&id));
+            self.actors.push(Name::clone(&id));
             Event::NodeAdded {
                 id,
-                labels: vec!["Actor".to_owned()],
+                labels: vec!["Actor".into()],
                 props: props(vec![
                     ("name", Value::str(&format!("{place} {kind} {n}"))),
                     ("kind", Value::str(kind)),
@@ -186,13 +186,13 @@ impl GenState {
             }
         } else {
             let n = self.agreements.len();
-            let id: Arc<str> = Arc::from(format!("agr-{n}"));
+            let id: Name = Name::new(format!("agr-{n}"));
             let kind = rng.pick_str(AGREEMENT_KINDS);
             let place = rng.pick_str(PLACES);
-            self.agreements.push((Arc::clone(&id), y));
+            self.agreements.push((Name::clone(&id), y));
             Event::NodeAdded {
                 id,
-                labels: vec!["Agreement".to_owned()],
+                labels: vec!["Agreement".into()],
                 props: props(vec![
                     ("name", Value::str(&format!("{place} {kind} no. {n}"))),
                     ("kind", Value::str(kind)),
@@ -207,8 +207,8 @@ impl GenState {
     fn edge(&mut self) -> Event {
         let rng = &mut self.rng;
         let n = self.edges.len();
-        let id: Arc<str> = Arc::from(format!("e-{n}"));
-        self.edges.push(Arc::clone(&id));
+        let id: Name = Name::new(format!("e-{n}"));
+        self.edges.push(Name::clone(&id));
         let y = rng.year();
         let valid = valid_time(rng, y);
         let sources = cite(rng, 1);
@@ -216,15 +216,15 @@ impl GenState {
             // 60%: an actor is party to an agreement.
             0..12 => (
                 "PARTY_TO",
-                Arc::clone(rng.pick(&self.actors)),
-                Arc::clone(&rng.pick(&self.agreements).0),
+                Name::clone(rng.pick(&self.actors)),
+                Name::clone(&rng.pick(&self.agreements).0),
                 props(vec![("role", Value::str(rng.pick_str(ROLES)))]),
             ),
             // 25%: an agreement covers an actor (a territory), in some domain.
             12..17 => (
                 "COVERS",
-                Arc::clone(&rng.pick(&self.agreements).0),
-                Arc::clone(rng.pick(&self.actors)),
+                Name::clone(&rng.pick(&self.agreements).0),
+                Name::clone(rng.pick(&self.actors)),
                 props(vec![
                     ("scope", Value::str(rng.pick_str(SCOPES))),
                     ("weight", Value::Int(1 + rng.below(10) as i64)),
@@ -233,8 +233,8 @@ impl GenState {
             // 15%: two actors cooperate.
             _ => (
                 "COOPERATES_WITH",
-                Arc::clone(rng.pick(&self.actors)),
-                Arc::clone(rng.pick(&self.actors)),
+                Name::clone(rng.pick(&self.actors)),
+                Name::clone(rng.pick(&self.actors)),
                 props(vec![
                     ("channel", Value::str(rng.pick_str(CHANNELS))),
                     ("since", Value::Int(i64::from(y))),
@@ -243,7 +243,7 @@ impl GenState {
         };
         Event::EdgeAdded {
             id,
-            rel_type: rel_type.to_owned(),
+            rel_type: Name::new(rel_type),
             from,
             to,
             props,
@@ -259,13 +259,13 @@ impl GenState {
             // An agreement reaches a stage, valid from a later year.
             let (id, y) = rng.pick(&self.agreements);
             Event::PropertiesSet {
-                target: Target::Node(Arc::clone(id)),
+                target: Target::Node(Name::clone(id)),
                 props: props(vec![("stage", Value::str(rng.pick_str(STAGES)))]),
                 valid: ValidTime::since(year(y + 1 + rng.below(6) as i32)),
                 sources,
             }
         } else {
-            let id = Arc::clone(rng.pick(&self.edges));
+            let id = Name::clone(rng.pick(&self.edges));
             let y = rng.year();
             Event::PropertiesSet {
                 target: Target::Edge(id),
@@ -293,8 +293,8 @@ fn synthetic_events(n: usize, seed: u64) -> Vec<(TxMeta, Vec<Event>)> {
             .map(|i| {
                 let key = source_key(i);
                 Event::NodeAdded {
-                    id: Arc::from(key.as_str()),
-                    labels: vec!["Source".to_owned()],
+                    id: Name::new(&key),
+                    labels: vec!["Source".into()],
                     props: props(vec![
                         ("key", Value::str(&key)),
                         ("title", Value::str(&format!("Synthetic source number {i}"))),
@@ -381,6 +381,10 @@ fn fixture() -> &'static Fixture {
         assert_eq!(head.0 as usize, tx_count);
         drop(db);
         let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+        // For profiling outside criterion (`examples/replay.rs`): keep a copy of the log.
+        if let Some(copy) = std::env::var_os("DIPLOGRAPH_BENCH_COPY") {
+            std::fs::copy(&path, &copy).expect("copying the synthetic log");
+        }
         eprintln!(
             "fixture: {EVENTS} events ({nodes} nodes, {edges} edges, {sets} property sets) \
              in {tx_count} transactions; generated in {:.2?}, written in {:.2?}; \
@@ -531,11 +535,11 @@ fn small_tx_latency(c: &mut Criterion) {
     group.bench_function("commit_node_and_edge", |b| {
         b.iter(|| {
             next += 1;
-            let node: Arc<str> = Arc::from(format!("latency-actor-{next}"));
+            let node: Name = Name::new(format!("latency-actor-{next}"));
             let events = vec![
                 Event::NodeAdded {
-                    id: Arc::clone(&node),
-                    labels: vec!["Actor".to_owned()],
+                    id: Name::clone(&node),
+                    labels: vec!["Actor".into()],
                     props: props(vec![
                         ("name", Value::str(&format!("Latency actor {next}"))),
                         ("kind", Value::str("city")),
@@ -545,10 +549,10 @@ fn small_tx_latency(c: &mut Criterion) {
                     sources: vec![source_key(0)],
                 },
                 Event::EdgeAdded {
-                    id: Arc::from(format!("latency-edge-{next}")),
-                    rel_type: "PARTY_TO".to_owned(),
+                    id: Name::new(format!("latency-edge-{next}")),
+                    rel_type: Name::new("PARTY_TO"),
                     from: node,
-                    to: Arc::from(agreement),
+                    to: Name::new(agreement),
                     props: props(vec![("role", Value::str("signatory"))]),
                     valid,
                     sources: vec![source_key(1)],

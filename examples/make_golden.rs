@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use diplograph::event::{Event, Target, TxMeta};
+use diplograph::event::{Event, Name, Target, TxMeta};
 use diplograph::interchange::jsonl;
 use diplograph::time::{Date, Timestamp, TxId, ValidTime};
 use diplograph::{Database, Value};
@@ -21,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .into());
     }
     let mut db = Database::open_file(&path)?;
-    let s = |x: &str| x.to_owned();
+    let s = |x: &str| Name::new(x);
     let v = |x: &str| ValidTime::parse(x).expect("valid time");
     let d = |x: &str| Date::parse(x).expect("date");
     let txs: Vec<(Option<&str>, &str, Vec<Event>)> = vec![
@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Some("golden"),
             "sources",
             vec![Event::NodeAdded {
-                id: Arc::from("src-1"),
+                id: Name::new("src-1"),
                 labels: vec![s("Source")],
                 props: vec![
                     (s("key"), Value::str("syuryansyah2024")),
@@ -44,7 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "every kind of value and date",
             vec![
                 Event::NodeAdded {
-                    id: Arc::from("banten"),
+                    id: Name::new("banten"),
                     labels: vec![s("Actor"), s("Province")],
                     props: vec![
                         (s("name"), Value::str("Banten")),
@@ -69,17 +69,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     sources: vec![s("syuryansyah2024")],
                 },
                 Event::NodeAdded {
-                    id: Arc::from("incheon"),
+                    id: Name::new("incheon"),
                     labels: vec![s("Actor")],
                     props: vec![],
                     valid: v("19XX?/2004~"),
                     sources: vec![],
                 },
                 Event::EdgeAdded {
-                    id: Arc::from("e1"),
+                    id: Name::new("e1"),
                     rel_type: s("PARTY_TO"),
-                    from: Arc::from("banten"),
-                    to: Arc::from("incheon"),
+                    from: Name::new("banten"),
+                    to: Name::new("incheon"),
                     props: vec![(s("role"), Value::str("signatory"))],
                     valid: v("2007-02-06/"),
                     sources: vec![s("syuryansyah2024")],
@@ -91,24 +91,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "changes",
             vec![
                 Event::PropertiesSet {
-                    target: Target::Node(Arc::from("banten")),
+                    target: Target::Node(Name::new("banten")),
                     props: vec![(s("stage"), Value::str("MoU")), (s("share"), Value::Null)],
                     valid: v("2010-21/2012-08"),
                     sources: vec![],
                 },
                 Event::PropertiesSet {
-                    target: Target::Edge(Arc::from("e1")),
+                    target: Target::Edge(Name::new("e1")),
                     props: vec![(s("role"), Value::str("host"))],
                     valid: v("../2008"),
                     sources: vec![s("syuryansyah2024")],
                 },
                 Event::NodeEnded {
-                    id: Arc::from("incheon"),
+                    id: Name::new("incheon"),
                     end: d("2004-XX"),
                     sources: vec![],
                 },
                 Event::EdgeEnded {
-                    id: Arc::from("e1"),
+                    id: Name::new("e1"),
                     end: d("2019"),
                     sources: vec![s("syuryansyah2024")],
                 },
@@ -119,7 +119,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "a correction",
             vec![Event::TxRetracted {
                 tx: TxId(3),
-                reason: s("wrong stage"),
+                reason: "wrong stage".to_owned(),
             }],
         ),
     ];

@@ -6,10 +6,8 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::*;
-use diplograph::event::{Event, Target};
+use diplograph::event::{Event, Name, Target};
 use diplograph::graph::Graph;
 use diplograph::graph::snapshot::Snapshot;
 use diplograph::log::{Log, MemoryLog};
@@ -52,22 +50,22 @@ fn arb_value() -> impl Strategy<Value = Value> {
     ]
 }
 
-fn arb_sources() -> impl Strategy<Value = Vec<String>> {
+fn arb_sources() -> impl Strategy<Value = Vec<Name>> {
     prop_oneof![
         3 => Just(Vec::new()),
         1 => prop::sample::subsequence(KEYS.to_vec(), 1..2)
-            .prop_map(|v| v.into_iter().map(String::from).collect()),
+            .prop_map(|v| v.into_iter().map(Name::new).collect()),
     ]
 }
 
-fn id() -> impl Strategy<Value = Arc<str>> {
-    prop::sample::select(IDS.to_vec()).prop_map(Arc::from)
+fn id() -> impl Strategy<Value = Name> {
+    prop::sample::select(IDS.to_vec()).prop_map(Name::new)
 }
 
-fn arb_props() -> impl Strategy<Value = Vec<(String, Value)>> {
+fn arb_props() -> impl Strategy<Value = Vec<(Name, Value)>> {
     prop::collection::vec(
         (
-            prop::sample::select(vec!["name", "stage"]).prop_map(String::from),
+            prop::sample::select(vec!["name", "stage"]).prop_map(Name::new),
             arb_value(),
         ),
         0..2,
@@ -75,8 +73,8 @@ fn arb_props() -> impl Strategy<Value = Vec<(String, Value)>> {
 }
 
 /// Edge endpoints favour the prelude's nodes, so that many edges are accepted.
-fn endpoint() -> impl Strategy<Value = Arc<str>> {
-    prop_oneof![3 => prop::sample::select(vec!["a", "b"]).prop_map(Arc::from), 1 => id()]
+fn endpoint() -> impl Strategy<Value = Name> {
+    prop_oneof![3 => prop::sample::select(vec!["a", "b"]).prop_map(Name::new), 1 => id()]
 }
 
 fn arb_event() -> impl Strategy<Value = Event> {

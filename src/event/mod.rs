@@ -10,21 +10,24 @@
 pub mod wire;
 
 use std::fmt;
-use std::sync::Arc;
 
 use crate::time::{Date, Timestamp, TxId, ValidTime};
 use crate::value::Value;
 
+/// A short name: a label, a property key, a relationship type, a citation key. Names up to
+/// 23 bytes are stored inline, so decoding an event allocates little.
+pub type Name = smol_str::SmolStr;
+
 /// Properties in the order they were given.
-pub type Props = Vec<(String, Value)>;
+pub type Props = Vec<(Name, Value)>;
 
 /// What an event about properties points at.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Target {
     /// A node, by its external id.
-    Node(Arc<str>),
+    Node(Name),
     /// An edge, by its external id.
-    Edge(Arc<str>),
+    Edge(Name),
 }
 
 /// One fact about the graph. Every fact but a retraction carries its valid time and the keys
@@ -34,15 +37,15 @@ pub enum Event {
     /// A node came to be known, with a stable external id.
     NodeAdded {
         /// Stable external id, unique among live nodes.
-        id: Arc<str>,
+        id: Name,
         /// Labels such as `Actor` or `Agreement`.
-        labels: Vec<String>,
+        labels: Vec<Name>,
         /// Initial properties, valid over the node's valid time.
         props: Props,
         /// When the node existed in the world.
         valid: ValidTime,
         /// Citation keys of supporting sources.
-        sources: Vec<String>,
+        sources: Vec<Name>,
     },
     /// Properties of a node or an edge took values over a valid time. Setting a value to
     /// null removes the property for that time.
@@ -54,42 +57,42 @@ pub enum Event {
         /// When they held.
         valid: ValidTime,
         /// Citation keys of supporting sources.
-        sources: Vec<String>,
+        sources: Vec<Name>,
     },
     /// A node stopped existing in the world at a date (inclusive).
     NodeEnded {
         /// The node.
-        id: Arc<str>,
+        id: Name,
         /// Its last valid date.
         end: Date,
         /// Citation keys of supporting sources.
-        sources: Vec<String>,
+        sources: Vec<Name>,
     },
     /// A relationship came to be known.
     EdgeAdded {
         /// Stable external id, unique among live edges.
-        id: Arc<str>,
+        id: Name,
         /// The relationship type, such as `PARTY_TO`.
-        rel_type: String,
+        rel_type: Name,
         /// The source node's id.
-        from: Arc<str>,
+        from: Name,
         /// The target node's id.
-        to: Arc<str>,
+        to: Name,
         /// Initial properties.
         props: Props,
         /// When the relationship held.
         valid: ValidTime,
         /// Citation keys of supporting sources.
-        sources: Vec<String>,
+        sources: Vec<Name>,
     },
     /// A relationship stopped holding at a date (inclusive).
     EdgeEnded {
         /// The edge.
-        id: Arc<str>,
+        id: Name,
         /// Its last valid date.
         end: Date,
         /// Citation keys of supporting sources.
-        sources: Vec<String>,
+        sources: Vec<Name>,
     },
     /// An earlier transaction was found wrong: its facts are hidden from views at this
     /// transaction and later, and stay visible to views before it.

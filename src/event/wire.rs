@@ -18,8 +18,9 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq, SerializeTuple, Serializer};
 use serde::{Deserialize, Serialize};
 
-use super::{Event, Props, Target, TxHeader, TxMeta};
-use crate::time::{Bound, Date, EdtfDate, Precision, Season, Timestamp, TxId, ValidTime};
+use super::{Event, Name, Props, Target, TxHeader, TxMeta};
+use crate::time::packed::{pack_bound, pack_date, unpack_bound, unpack_date};
+use crate::time::{Date, Timestamp, TxId, ValidTime};
 use crate::value::Value;
 
 /// The record format this build writes. It reads every version up to this one.
@@ -194,12 +195,12 @@ pub enum TargetV1<'a> {
     Edge(#[serde(borrow)] Cow<'a, str>),
 }
 
-fn borrow_all(items: &[String]) -> Vec<Cow<'_, str>> {
+fn borrow_all(items: &[Name]) -> Vec<Cow<'_, str>> {
     items.iter().map(|s| Cow::Borrowed(s.as_str())).collect()
 }
 
-fn own_all(items: Vec<Cow<'_, str>>) -> Vec<String> {
-    items.into_iter().map(Cow::into_owned).collect()
+fn own_all(items: Vec<Cow<'_, str>>) -> Vec<Name> {
+    items.iter().map(|s| Name::new(s)).collect()
 }
 
 impl<'a> EventV1<'a> {
@@ -280,7 +281,7 @@ impl<'a> EventV1<'a> {
                 valid,
                 sources,
             } => Event::NodeAdded {
-                id: Arc::from(id.as_ref()),
+                id: Name::new(&id),
                 labels: own_all(labels),
                 props: props.into_domain(),
                 valid: valid.0,
@@ -293,15 +294,15 @@ impl<'a> EventV1<'a> {
                 sources,
             } => Event::PropertiesSet {
                 target: match target {
-                    TargetV1::Node(id) => Target::Node(Arc::from(id.as_ref())),
-                    TargetV1::Edge(id) => Target::Edge(Arc::from(id.as_ref())),
+                    TargetV1::Node(id) => Target::Node(Name::new(&id)),
+                    TargetV1::Edge(id) => Target::Edge(Name::new(&id)),
                 },
                 props: props.into_domain(),
                 valid: valid.0,
                 sources: own_all(sources),
             },
             EventV1::NodeEnded { id, end, sources } => Event::NodeEnded {
-                id: Arc::from(id.as_ref()),
+                id: Name::new(&id),
                 end: end.0,
                 sources: own_all(sources),
             },
@@ -314,16 +315,16 @@ impl<'a> EventV1<'a> {
                 valid,
                 sources,
             } => Event::EdgeAdded {
-                id: Arc::from(id.as_ref()),
-                rel_type: rel_type.into_owned(),
-                from: Arc::from(from.as_ref()),
-                to: Arc::from(to.as_ref()),
+                id: Name::new(&id),
+                rel_type: Name::new(&rel_type),
+                from: Name::new(&from),
+                to: Name::new(&to),
                 props: props.into_domain(),
                 valid: valid.0,
                 sources: own_all(sources),
             },
             EventV1::EdgeEnded { id, end, sources } => Event::EdgeEnded {
-                id: Arc::from(id.as_ref()),
+                id: Name::new(&id),
                 end: end.0,
                 sources: own_all(sources),
             },
@@ -352,7 +353,7 @@ impl<'a> PropsV1<'a> {
     fn into_domain(self) -> Props {
         self.0
             .into_iter()
-            .map(|(k, v)| (k.into_owned(), v.into_value()))
+            .map(|(k, v)| (Name::new(&k), v.into_value()))
             .collect()
     }
 }
@@ -557,7 +558,7 @@ impl<'de> Deserialize<'de> for TimestampV1 {
     }
 }
 
-/// An EDTF date: its text in JSON, a packed `u32` in MessagePack (see [`pack_date`]).
+/// An EDTF date: its text in JSON, a packed `u32` in MessagePack (`time::packed`).
 #[derive(Debug, PartialEq, Clone, Copy)]
 pub struct DateV1(pub Date);
 
@@ -588,25 +589,6 @@ impl<'de> Deserialize<'de> for DateV1 {
 /// A valid time: EDTF text in JSON (`"2007-02-06/.."`), two packed bounds in MessagePack.
 #[derive(Debug, PartialEq, Clone, Copy)]
 pub struct ValidV1(pub ValidTime);
-
-const BOUND_OPEN: u32 = 0;
-const BOUND_UNKNOWN: u32 = 1;
-
-fn pack_bound(b: Bound) -> u32 {
-    match b {
-        Bound::Open => BOUND_OPEN,
-        Bound::Unknown => BOUND_UNKNOWN,
-        Bound::Date(d) => pack_date(d),
-    }
-}
-
-fn unpack_bound(packed: u32) -> Option<Bound> {
-    match packed {
-        BOUND_OPEN => Some(Bound::Open),
-        BOUND_UNKNOWN => Some(Bound::Unknown),
-        p => unpack_date(p).map(Bound::Date),
-    }
-}
 
 impl Serialize for ValidV1 {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -640,69 +622,6 @@ impl<'de> Deserialize<'de> for ValidV1 {
     }
 }
 
-// Packed dates, 31 bits:
-//   bits 16..=30  year + 10000 (EDTF level-1 years are -9999..=9999)
-//   bits 12..=15  precision (see PRECISIONS)
-//   bits  7..=11  month (1–12) or season (21–24), 0 when absent
-//   bits  2..=6   day, 0 when absent
-//   bits  0..=1   certainty
-// The year offset keeps every packed date ≥ 0x10000, clear of the bound markers 0 and 1.
-const YEAR_OFFSET: i32 = 10_000;
-
-/// Packs a date into the `u32` that MessagePack records store.
-pub fn pack_date(d: Date) -> u32 {
-    let (code, year, month, day) = match d.precision() {
-        Precision::Century(y) => (0, y, 0, 0),
-        Precision::Decade(y) => (1, y, 0, 0),
-        Precision::Year(y) => (2, y, 0, 0),
-        Precision::Season(y, s) => (3, y, s as u32, 0),
-        Precision::Month(y, m) => (4, y, m, 0),
-        Precision::Day(y, m, dd) => (5, y, m, dd),
-        Precision::MonthOfYear(y) => (6, y, 0, 0),
-        Precision::DayOfYear(y) => (7, y, 0, 0),
-        Precision::DayOfMonth(y, m) => (8, y, m, 0),
-    };
-    let year = u32::try_from(year + YEAR_OFFSET).unwrap_or(0);
-    (year << 16) | (code << 12) | (month << 7) | (day << 2) | d.certainty() as u32
-}
-
-/// Unpacks a date; `None` for bits that name no real date.
-pub fn unpack_date(packed: u32) -> Option<Date> {
-    let year = i32::try_from(packed >> 16).ok()? - YEAR_OFFSET;
-    let code = (packed >> 12) & 0xF;
-    let month = (packed >> 7) & 0x1F;
-    let day = (packed >> 2) & 0x1F;
-    let certainty = match packed & 0b11 {
-        0 => edtf::level_1::Certainty::Certain,
-        1 => edtf::level_1::Certainty::Uncertain,
-        2 => edtf::level_1::Certainty::Approximate,
-        _ => edtf::level_1::Certainty::ApproximateUncertain,
-    };
-    let season = |m| match m {
-        21 => Some(Season::Spring),
-        22 => Some(Season::Summer),
-        23 => Some(Season::Autumn),
-        24 => Some(Season::Winter),
-        _ => None,
-    };
-    let precision = match code {
-        0 => Precision::Century(year),
-        1 => Precision::Decade(year),
-        2 => Precision::Year(year),
-        3 => Precision::Season(year, season(month)?),
-        4 => Precision::Month(year, month),
-        5 => Precision::Day(year, month, day),
-        6 => Precision::MonthOfYear(year),
-        7 => Precision::DayOfYear(year),
-        8 => Precision::DayOfMonth(year, month),
-        _ => return None,
-    };
-    let date = EdtfDate::from_precision_opt(precision)?.and_certainty(certainty);
-    let date = Date::from_edtf(date)?;
-    // Refuse bits the packing would not have produced (a round trip must be exact).
-    (pack_date(date) == packed).then_some(date)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -710,7 +629,7 @@ mod tests {
     fn sample_events() -> Vec<Event> {
         vec![
             Event::NodeAdded {
-                id: Arc::from("banten"),
+                id: Name::new("banten"),
                 labels: vec!["Actor".into()],
                 props: vec![
                     ("name".into(), Value::str("Banten")),
@@ -729,13 +648,13 @@ mod tests {
                 sources: vec!["syuryansyah2024".into()],
             },
             Event::PropertiesSet {
-                target: Target::Edge(Arc::from("e\"1")),
+                target: Target::Edge(Name::new("e\"1")),
                 props: vec![("stage".into(), Value::str("MoU \u{1F600}"))],
                 valid: ValidTime::parse("2010?/2012-24").unwrap(),
                 sources: vec![],
             },
             Event::NodeEnded {
-                id: Arc::from("x"),
+                id: Name::new("x"),
                 end: Date::parse("19XX").unwrap(),
                 sources: vec![],
             },

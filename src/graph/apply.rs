@@ -8,15 +8,16 @@
 use std::sync::Arc;
 
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
-use smallvec::smallvec;
+use smallvec::{SmallVec, smallvec};
+use std::collections::hash_map::Entry;
 
 use super::{
-    Creation, EdgeData, End, Graph, NodeData, PropVersion, Retraction, SetId, Sym, compute_dead,
+    Creation, EdgeData, End, Graph, NodeData, Postings, PropVersion, Retraction, SetId, Span, Sym,
+    compute_dead, prop_key,
 };
 use crate::error::{EventError, Refusal};
-use crate::event::{Event, Props, Target, TxHeader};
+use crate::event::{Event, Name, Props, Target, TxHeader};
 use crate::time::{TxId, ValidTime};
-use crate::value::Value;
 
 /// What to undo if the pending transactions are not committed.
 #[derive(Debug, Default)]
@@ -33,7 +34,7 @@ enum Undo {
     EdgeRecords(EdgeIndex),
     LabelIndex(Sym),
     TypeIndex(Sym),
-    PropIndex((Sym, Sym, Value)),
+    PropIndex(u64),
     Retraction,
 }
 
@@ -77,18 +78,14 @@ impl Graph {
                     }
                 }
                 Undo::NewEdge(e) => {
-                    if let Some(data) = self.g.remove_edge(e)
-                        && let Some(incarnations) = self.edge_ids.get_mut(&data.id)
-                    {
-                        incarnations.retain(|i| *i != e);
-                        match incarnations.last() {
-                            None => {
-                                self.edge_ids.remove(&data.id);
-                            }
-                            Some(prev) => {
-                                if let Some(p) = self.g.edge_weight_mut(*prev) {
-                                    p.successor = None;
-                                }
+                    if let Some(data) = self.g.remove_edge(e) {
+                        let prev = data.predecessor;
+                        if prev == EdgeIndex::end() {
+                            self.edge_ids.remove(&data.id);
+                        } else {
+                            self.edge_ids.insert(data.id, prev);
+                            if let Some(p) = self.g.edge_weight_mut(prev) {
+                                p.successor = EdgeIndex::end();
                             }
                         }
                     }
@@ -106,11 +103,10 @@ impl Graph {
                     pop_index(&mut self.by_type, &t);
                 }
                 Undo::PropIndex(key) => {
-                    if let Some(list) = self.by_prop.get_mut(&key) {
-                        list.pop();
-                        if list.is_empty() {
-                            self.by_prop.remove(&key);
-                        }
+                    if let Some(list) = self.by_prop.get_mut(&key)
+                        && !list.pop()
+                    {
+                        self.by_prop.remove(&key);
                     }
                 }
                 Undo::Retraction => {
@@ -220,16 +216,16 @@ impl Graph {
     /// Finds the nodes and edges an event refers to (not whether they are live: that is
     /// validation's business).
     fn resolve_references(&self, event: &Event) -> Result<Resolved, Refusal> {
-        let node = |id: &Arc<str>| {
+        let node = |id: &Name| {
             self.node_ids
                 .get(id)
                 .copied()
                 .ok_or_else(|| Refusal::UnknownNode(id.to_string()))
         };
-        let edge = |id: &Arc<str>| {
+        let edge = |id: &Name| {
             self.edge_ids
                 .get(id)
-                .and_then(|v| v.last().copied())
+                .copied()
                 .ok_or_else(|| Refusal::UnknownEdge(id.to_string()))
         };
         Ok(match event {
@@ -251,11 +247,11 @@ impl Graph {
     fn add_node(
         &mut self,
         tx: TxId,
-        id: Arc<str>,
-        labels: &[String],
+        id: Name,
+        labels: &[Name],
         props: Props,
         valid: ValidTime,
-        sources: &[String],
+        sources: &[Name],
     ) {
         let sources = self.intern_set(sources);
         let label_set = self.intern_set(labels);
@@ -266,7 +262,7 @@ impl Graph {
             }
             None => {
                 let n = self.g.add_node(NodeData {
-                    id: Arc::clone(&id),
+                    id: id.clone(),
                     created: smallvec![],
                     ends: Vec::new(),
                     props: Vec::new(),
@@ -279,7 +275,7 @@ impl Graph {
         self.g[n].created.push(Creation {
             tx,
             labels: label_set,
-            valid,
+            valid: Span::of(&valid),
             sources,
         });
         for i in 0..self.sets.get(label_set).len() {
@@ -297,52 +293,53 @@ impl Graph {
     fn add_edge(
         &mut self,
         tx: TxId,
-        id: Arc<str>,
+        id: Name,
         rel_type: &str,
         (a, b): (NodeIndex, NodeIndex),
         props: Props,
         valid: ValidTime,
-        sources: &[String],
+        sources: &[Name],
     ) {
         let sources = self.intern_set(sources);
         let rel_type = self.symbols.get_or_intern(rel_type);
         let props = self.prop_versions(tx, props, valid, sources);
+        let predecessor = self.edge_ids.get(&id).copied().unwrap_or(EdgeIndex::end());
         let e = self.g.add_edge(
             a,
             b,
             EdgeData {
-                id: Arc::clone(&id),
+                id: id.clone(),
                 rel_type,
                 created: Creation {
                     tx,
                     labels: SetId(0),
-                    valid,
+                    valid: Span::of(&valid),
                     sources,
                 },
                 ends: Vec::new(),
                 props,
-                successor: None,
+                successor: EdgeIndex::end(),
+                predecessor,
             },
         );
-        let incarnations = self.edge_ids.entry(id).or_default();
-        if let Some(&prev) = incarnations.last() {
-            self.g[prev].successor = Some(e);
+        if let Some(prev) = self.g.edge_weight_mut(predecessor) {
+            prev.successor = e;
         }
-        incarnations.push(e);
+        self.edge_ids.insert(id, e);
         self.note(Undo::NewEdge(e));
         self.by_type.entry(rel_type).or_default().push(e);
         self.note(Undo::TypeIndex(rel_type));
     }
 
-    pub(crate) fn intern_set(&mut self, names: &[String]) -> SetId {
+    pub(crate) fn intern_set(&mut self, names: &[Name]) -> SetId {
         if names.is_empty() {
             return SetId(0);
         }
-        let syms = names
+        let mut syms: SmallVec<[Sym; 4]> = names
             .iter()
             .map(|s| self.symbols.get_or_intern(s))
             .collect();
-        self.sets.intern(syms)
+        self.sets.intern(&mut syms)
     }
 
     fn prop_versions(
@@ -352,14 +349,15 @@ impl Graph {
         valid: ValidTime,
         sources: SetId,
     ) -> Vec<PropVersion> {
+        let valid = Span::of(&valid);
         props
             .into_iter()
             .map(|(key, value)| PropVersion {
                 tx,
                 key: self.symbols.get_or_intern(&key),
+                sources,
                 value,
                 valid,
-                sources,
             })
             .collect()
     }
@@ -374,20 +372,21 @@ impl Graph {
         labels: SetId,
     ) {
         let versions = self.prop_versions(tx, props, valid, sources);
-        let label_list = self.sets.get(labels).to_vec();
         for v in &versions {
             if !v.value.is_indexable() {
                 continue;
             }
-            for &label in &label_list {
-                let key = (label, v.key, v.value.clone());
-                let list = self.by_prop.entry(key).or_default();
-                if list.last() != Some(&n) {
-                    list.push(n);
-                    if self.journal.enabled {
-                        let key = (label, v.key, v.value.clone());
-                        self.journal.undo.push(Undo::PropIndex(key));
+            for i in 0..self.sets.get(labels).len() {
+                let key = prop_key(self.sets.get(labels)[i], v.key, &v.value);
+                let pushed = match self.by_prop.entry(key) {
+                    Entry::Occupied(mut o) => o.get_mut().push(n),
+                    Entry::Vacant(slot) => {
+                        slot.insert(Postings::One(n));
+                        true
                     }
+                };
+                if pushed {
+                    self.note(Undo::PropIndex(key));
                 }
             }
         }

@@ -15,18 +15,19 @@ pub mod snapshot;
 mod validate;
 pub mod view;
 
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 
 use lasso::{Rodeo, Spur};
 use petgraph::Directed;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableGraph};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 use smallvec::SmallVec;
 
-use crate::error::EventError;
-use crate::event::{Event, TxHeader};
+use crate::error::{EventError, LogError, OpenError};
+use crate::event::{Event, Name, TxHeader};
 use crate::log::{Log, LogVisitor};
-use crate::time::{Date, TxId, ValidTime};
+use crate::time::packed::{pack_bound, pack_date, unpack_bound};
+use crate::time::{Bound, Date, Day, DayRange, TxId, ValidTime};
 use crate::value::Value;
 
 pub use view::{EdgeRef, NodeRef, View};
@@ -41,23 +42,67 @@ pub struct SetId(u32);
 /// A node as stored: every incarnation, end and property version it ever had.
 #[derive(Debug)]
 pub struct NodeData {
-    pub(crate) id: Arc<str>,
+    pub(crate) id: Name,
     /// One per `NodeAdded`; a node re-added after its creation was retracted gets another.
     pub(crate) created: SmallVec<[Creation; 1]>,
     pub(crate) ends: Vec<End>,
     pub(crate) props: Vec<PropVersion>,
 }
 
-/// An edge as stored. Each `EdgeAdded` is its own petgraph edge (its endpoints are fixed).
+/// An edge as stored. Each `EdgeAdded` is its own petgraph edge (its endpoints are fixed);
+/// incarnations of one id are chained (`EdgeIndex::end()` means none).
 #[derive(Debug)]
 pub struct EdgeData {
-    pub(crate) id: Arc<str>,
+    pub(crate) id: Name,
     pub(crate) rel_type: Sym,
     pub(crate) created: Creation,
     pub(crate) ends: Vec<End>,
     pub(crate) props: Vec<PropVersion>,
-    /// A later incarnation of the same id, if one was added after this one was retracted.
-    pub(crate) successor: Option<EdgeIndex>,
+    /// The incarnation added after this one was retracted.
+    pub(crate) successor: EdgeIndex,
+    /// The incarnation this one replaced.
+    pub(crate) predecessor: EdgeIndex,
+}
+
+/// A valid time as stored: the days it covers, for filtering, and its bounds packed
+/// (`time::packed`), for showing it as written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub(crate) first: Day,
+    pub(crate) last: Day,
+    from: u32,
+    to: u32,
+}
+
+impl Span {
+    pub(crate) fn of(v: &ValidTime) -> Span {
+        Span {
+            first: v.first_day(),
+            last: v.last_day(),
+            from: pack_bound(v.from),
+            to: pack_bound(v.to),
+        }
+    }
+
+    pub(crate) fn valid_time(&self) -> ValidTime {
+        // Packed from a valid bound, so unpacking succeeds.
+        ValidTime {
+            from: unpack_bound(self.from).unwrap_or(Bound::Unknown),
+            to: unpack_bound(self.to).unwrap_or(Bound::Unknown),
+        }
+    }
+
+    pub(crate) fn overlaps(&self, range: DayRange) -> bool {
+        self.first <= range.last && self.last >= range.first
+    }
+
+    pub(crate) fn ended_at(&self, end: &Date) -> Span {
+        Span {
+            last: end.last_day(),
+            to: pack_date(*end),
+            ..*self
+        }
+    }
 }
 
 /// The record of an addition.
@@ -65,7 +110,7 @@ pub struct EdgeData {
 pub struct Creation {
     pub(crate) tx: TxId,
     pub(crate) labels: SetId,
-    pub(crate) valid: ValidTime,
+    pub(crate) valid: Span,
     pub(crate) sources: SetId,
 }
 
@@ -82,9 +127,9 @@ pub struct End {
 pub struct PropVersion {
     pub(crate) tx: TxId,
     pub(crate) key: Sym,
-    pub(crate) value: Value,
-    pub(crate) valid: ValidTime,
     pub(crate) sources: SetId,
+    pub(crate) value: Value,
+    pub(crate) valid: Span,
 }
 
 /// Interned sets of symbols, so that a fact's sources or a node's labels cost one `u32`.
@@ -100,18 +145,19 @@ impl SetTable {
             sets: Vec::new(),
             ids: FxHashMap::default(),
         };
-        t.intern(Vec::new());
+        t.intern(&mut SmallVec::new());
         t
     }
 
-    pub(crate) fn intern(&mut self, mut members: Vec<Sym>) -> SetId {
+    /// Interns a set given in any order, with duplicates; sorts `members` in place.
+    pub(crate) fn intern(&mut self, members: &mut SmallVec<[Sym; 4]>) -> SetId {
         members.sort_unstable();
         members.dedup();
         if let Some(id) = self.ids.get(members.as_slice()) {
             return *id;
         }
         let id = SetId(self.sets.len() as u32);
-        let members: Box<[Sym]> = members.into();
+        let members: Box<[Sym]> = members.as_slice().into();
         self.sets.push(members.clone());
         self.ids.insert(members, id);
         id
@@ -120,6 +166,59 @@ impl SetTable {
     pub(crate) fn get(&self, id: SetId) -> &[Sym] {
         self.sets.get(id.0 as usize).map_or(&[], |s| s)
     }
+}
+
+/// The nodes one key of the property index points at: usually one, so kept inline.
+#[derive(Debug)]
+pub(crate) enum Postings {
+    One(NodeIndex),
+    Many(Box<Vec<NodeIndex>>),
+}
+
+impl Postings {
+    pub(crate) fn as_slice(&self) -> &[NodeIndex] {
+        match self {
+            Postings::One(n) => std::slice::from_ref(n),
+            Postings::Many(v) => v,
+        }
+    }
+
+    /// Adds `n` unless it is already the last entry; says whether it did.
+    pub(crate) fn push(&mut self, n: NodeIndex) -> bool {
+        if self.as_slice().last() == Some(&n) {
+            return false;
+        }
+        match self {
+            Postings::One(m) => *self = Postings::Many(Box::new(vec![*m, n])),
+            Postings::Many(v) => v.push(n),
+        }
+        true
+    }
+
+    /// Removes the last entry; says whether any is left.
+    pub(crate) fn pop(&mut self) -> bool {
+        match self {
+            Postings::One(_) => false,
+            Postings::Many(v) => {
+                v.pop();
+                if let [only] = v.as_slice() {
+                    *self = Postings::One(*only);
+                }
+                true
+            }
+        }
+    }
+}
+
+/// The key of the property index: a hash of (label, key, value). Different triples may share
+/// a key; lookups check every candidate's actual label and value.
+pub(crate) fn prop_key(label: Sym, key: Sym, value: &Value) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    label.hash(&mut h);
+    key.hash(&mut h);
+    value.hash(&mut h);
+    h.finish()
 }
 
 /// Where a retraction points: `by` retracted `target`.
@@ -135,14 +234,15 @@ pub type DeadSet = rustc_hash::FxHashSet<TxId>;
 /// The bitemporal property graph.
 pub struct Graph {
     pub(crate) g: StableGraph<NodeData, EdgeData, Directed, u32>,
-    pub(crate) node_ids: FxHashMap<Arc<str>, NodeIndex>,
-    pub(crate) edge_ids: FxHashMap<Arc<str>, SmallVec<[EdgeIndex; 1]>>,
+    pub(crate) node_ids: FxHashMap<Name, NodeIndex>,
+    /// Each edge id's latest incarnation; earlier ones chain through `predecessor`.
+    pub(crate) edge_ids: FxHashMap<Name, EdgeIndex>,
     pub(crate) by_label: FxHashMap<Sym, Vec<NodeIndex>>,
     pub(crate) by_type: FxHashMap<Sym, Vec<EdgeIndex>>,
-    /// (label, key, value) → nodes that ever had that label and value. Candidates only:
-    /// a view checks each against the state it pins.
-    pub(crate) by_prop: FxHashMap<(Sym, Sym, Value), SmallVec<[NodeIndex; 2]>>,
-    pub(crate) symbols: Rodeo,
+    /// [`prop_key`]`(label, key, value)` → nodes that ever had that label and value.
+    /// Candidates only: a view checks each against the state it pins.
+    pub(crate) by_prop: FxHashMap<u64, Postings>,
+    pub(crate) symbols: Rodeo<Spur, FxBuildHasher>,
     pub(crate) sets: SetTable,
     pub(crate) retractions: Vec<Retraction>,
     /// Transactions hidden at `head`.
@@ -181,7 +281,7 @@ impl Graph {
             by_label: FxHashMap::default(),
             by_type: FxHashMap::default(),
             by_prop: FxHashMap::default(),
-            symbols: Rodeo::default(),
+            symbols: Rodeo::with_hasher(FxBuildHasher),
             sets: SetTable::new(),
             retractions: Vec::new(),
             dead_at_head: Arc::new(DeadSet::default()),
@@ -194,14 +294,55 @@ impl Graph {
 
     /// Rebuilds the graph from transactions `1..=to` of a log (all of it when `to` is `None`).
     ///
+    /// Reading and decoding run on a second thread, handing events over in bounded chunks,
+    /// while this one applies them: replay takes about as long as the slower of the two.
+    ///
     /// # Errors
     /// When the log cannot be read, or holds an event that cannot apply (a damaged or
     /// foreign log; the log this engine writes is validated before it is written).
-    pub fn replay<L: Log>(log: &L, to: Option<TxId>) -> Result<Graph, crate::error::OpenError> {
-        let mut graph = Graph::new();
+    pub fn replay<L: Log>(log: &L, to: Option<TxId>) -> Result<Graph, OpenError> {
         let to = to.unwrap_or(log.head());
-        log.scan(TxId(1), to, &mut Replayer { graph: &mut graph })?;
-        Ok(graph)
+        let mut graph = Graph::new();
+        std::thread::scope(|scope| {
+            let (sender, receiver) = mpsc::sync_channel::<Vec<Replayed>>(CHUNKS_IN_FLIGHT);
+            let reader = scope.spawn(move || {
+                let mut feeder = Feeder {
+                    sender,
+                    chunk: Vec::with_capacity(CHUNK),
+                };
+                log.scan(TxId(1), to, &mut feeder)?;
+                feeder.flush()
+            });
+            let mut applied = Ok(());
+            'chunks: for chunk in receiver.iter() {
+                for item in chunk {
+                    if let Err(e) = graph.replay_one(item) {
+                        applied = Err(e);
+                        break 'chunks;
+                    }
+                }
+            }
+            // Dropping the receiver stops the reader if it is still going: its next send fails.
+            drop(receiver);
+            let read = reader
+                .join()
+                .unwrap_or_else(|_| Err(LogError::Storage("the log reader failed".into())));
+            applied?;
+            read?;
+            Ok(graph)
+        })
+    }
+
+    fn replay_one(&mut self, item: Replayed) -> Result<(), EventError> {
+        match item {
+            Replayed::Begin(header) => self.begin_tx(header, false),
+            Replayed::Event(tx, index, event) => self.apply(tx, index, event)?,
+            Replayed::End(header) => {
+                self.end_tx(header);
+                self.seal();
+            }
+        }
+        Ok(())
     }
 
     /// The last committed transaction.
@@ -264,28 +405,55 @@ pub(crate) fn compute_dead(retractions: &[Retraction], tx: TxId) -> DeadSet {
     dead
 }
 
-/// Applies a scanned log to a graph, sealing each transaction as it ends.
-struct Replayer<'g> {
-    graph: &'g mut Graph,
+/// Events handed from the reader thread to the applying one.
+enum Replayed {
+    Begin(TxHeader),
+    Event(TxId, u32, Event),
+    End(TxHeader),
 }
 
-impl LogVisitor for Replayer<'_> {
-    type Error = crate::error::OpenError;
+/// Items per chunk, and chunks in flight: bounds replay's memory whatever a transaction's size.
+const CHUNK: usize = 1024;
+const CHUNKS_IN_FLIGHT: usize = 16;
 
-    fn begin_tx(&mut self, header: &TxHeader) -> Result<(), Self::Error> {
-        self.graph.begin_tx(header.clone(), false);
+/// The reader side of replay: collects scanned items into chunks and sends them.
+struct Feeder {
+    sender: mpsc::SyncSender<Vec<Replayed>>,
+    chunk: Vec<Replayed>,
+}
+
+impl Feeder {
+    fn push(&mut self, item: Replayed) -> Result<(), LogError> {
+        self.chunk.push(item);
+        if self.chunk.len() >= CHUNK {
+            self.flush()?;
+        }
         Ok(())
     }
 
-    fn event(&mut self, tx: TxId, index: u32, event: Event) -> Result<(), Self::Error> {
-        self.graph
-            .apply(tx, index, event)
-            .map_err(|e: EventError| e.into())
+    fn flush(&mut self) -> Result<(), LogError> {
+        if self.chunk.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
+        self.sender
+            .send(chunk)
+            .map_err(|_| LogError::Storage("replay stopped".into()))
+    }
+}
+
+impl LogVisitor for Feeder {
+    type Error = LogError;
+
+    fn begin_tx(&mut self, header: &TxHeader) -> Result<(), LogError> {
+        self.push(Replayed::Begin(header.clone()))
     }
 
-    fn end_tx(&mut self, header: &TxHeader) -> Result<(), Self::Error> {
-        self.graph.end_tx(header.clone());
-        self.graph.seal();
-        Ok(())
+    fn event(&mut self, tx: TxId, index: u32, event: Event) -> Result<(), LogError> {
+        self.push(Replayed::Event(tx, index, event))
+    }
+
+    fn end_tx(&mut self, header: &TxHeader) -> Result<(), LogError> {
+        self.push(Replayed::End(header.clone()))
     }
 }

@@ -6,7 +6,7 @@
 
 use super::{Graph, View};
 use crate::error::{EventError, Refusal};
-use crate::event::{Event, Props, Target};
+use crate::event::{Event, Name, Props, Target};
 use crate::time::{Date, TxId, ValidTime};
 
 impl Graph {
@@ -150,7 +150,7 @@ fn check_id(id: &str) -> Result<(), Refusal> {
     Ok(())
 }
 
-fn check_names(what: &str, names: &[String]) -> Result<(), Refusal> {
+fn check_names(what: &str, names: &[Name]) -> Result<(), Refusal> {
     match names.iter().find(|n| n.trim().is_empty()) {
         Some(_) => Err(Refusal::BadValue {
             key: what.to_owned(),
@@ -164,18 +164,18 @@ fn check_props(props: &Props) -> Result<(), Refusal> {
     for (i, (key, value)) in props.iter().enumerate() {
         if key.is_empty() {
             return Err(Refusal::BadValue {
-                key: key.clone(),
+                key: key.to_string(),
                 detail: "a property name cannot be empty".into(),
             });
         }
         if props[..i].iter().any(|(k, _)| k == key) {
             return Err(Refusal::BadValue {
-                key: key.clone(),
+                key: key.to_string(),
                 detail: "given twice".into(),
             });
         }
         value.check_storable().map_err(|detail| Refusal::BadValue {
-            key: key.clone(),
+            key: key.to_string(),
             detail,
         })?;
     }
@@ -198,9 +198,9 @@ fn check_end(valid: &ValidTime, end: &Date) -> Result<(), Refusal> {
     Ok(())
 }
 
-fn check_sources(view: &View<'_>, sources: &[String]) -> Result<(), Refusal> {
+fn check_sources(view: &View<'_>, sources: &[Name]) -> Result<(), Refusal> {
     match sources.iter().find(|key| !view.source_exists(key)) {
-        Some(key) => Err(Refusal::UnknownSource(key.clone())),
+        Some(key) => Err(Refusal::UnknownSource(key.to_string())),
         None => Ok(()),
     }
 }

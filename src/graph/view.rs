@@ -25,7 +25,7 @@ use petgraph::Direction;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef as _;
 
-use super::{Creation, DeadSet, End, Graph, PropVersion, SetId, Sym};
+use super::{Creation, DeadSet, End, Graph, PropVersion, SetId, Span, Sym, prop_key};
 use crate::time::{Date, Day, DayRange, TxId, ValidTime};
 use crate::value::Value;
 
@@ -83,7 +83,7 @@ impl<'g> View<'g> {
         tx <= self.tx && (self.dead.is_empty() || !self.dead.contains(&tx))
     }
 
-    fn valid_ok(&self, valid: &ValidTime) -> bool {
+    fn valid_ok(&self, valid: &Span) -> bool {
         self.valid.is_none_or(|r| valid.overlaps(r))
     }
 
@@ -93,7 +93,7 @@ impl<'g> View<'g> {
         data.created.iter().rev().find(|c| self.knows(c.tx))
     }
 
-    fn node_valid(&self, n: NodeIndex, c: &Creation) -> ValidTime {
+    fn node_valid(&self, n: NodeIndex, c: &Creation) -> Span {
         let data = &self.graph.g[n];
         let end = data
             .ends
@@ -101,7 +101,7 @@ impl<'g> View<'g> {
             .rev()
             .find(|e| e.tx >= c.tx && self.knows(e.tx));
         match end {
-            Some(e) => c.valid.ended_at(e.end),
+            Some(e) => c.valid.ended_at(&e.end),
             None => c.valid,
         }
     }
@@ -125,8 +125,7 @@ impl<'g> View<'g> {
         }
         // A later incarnation of the same id, when known, replaces this one.
         let mut next = data.successor;
-        while let Some(s) = next {
-            let later = &g[s];
+        while let Some(later) = g.edge_weight(next) {
             if self.knows(later.created.tx) {
                 return false;
             }
@@ -148,10 +147,10 @@ impl<'g> View<'g> {
         self.valid.is_none() || self.valid_ok(&self.edge_valid(e))
     }
 
-    fn edge_valid(&self, e: EdgeIndex) -> ValidTime {
+    fn edge_valid(&self, e: EdgeIndex) -> Span {
         let data = &self.graph.g[e];
         match data.ends.iter().rev().find(|x| self.knows(x.tx)) {
-            Some(x) => data.created.valid.ended_at(x.end),
+            Some(x) => data.created.valid.ended_at(&x.end),
             None => data.created.valid,
         }
     }
@@ -169,13 +168,14 @@ impl<'g> View<'g> {
 
     /// The edge with this external id, if shown.
     pub fn edge(&self, id: &str) -> Option<EdgeRef<'_>> {
-        let incarnations = self.graph.edge_ids.get(id)?;
-        incarnations
-            .iter()
-            .rev()
-            .copied()
-            .find(|&e| self.edge_visible(e))
-            .map(|e| EdgeRef { view: self, e })
+        let g = &self.graph.g;
+        let mut e = *self.graph.edge_ids.get(id)?;
+        loop {
+            if self.edge_visible(e) {
+                return Some(EdgeRef { view: self, e });
+            }
+            e = g.edge_weight(e)?.predecessor;
+        }
     }
 
     /// An edge by index, if shown.
@@ -233,7 +233,7 @@ impl<'g> View<'g> {
     ) -> impl Iterator<Item = NodeRef<'v>> + 'v {
         let syms = self.graph.symbol(label).zip(self.graph.symbol(key));
         let list = syms
-            .and_then(|(l, k)| self.graph.by_prop.get(&(l, k, value.clone())))
+            .and_then(|(l, k)| self.graph.by_prop.get(&prop_key(l, k, value)))
             .map_or(&[][..], |v| v.as_slice());
         list.iter().filter_map(move |&n| {
             let (l, k) = syms?;
@@ -258,7 +258,7 @@ impl<'g> View<'g> {
             if v.key != key || v.tx < since || !self.knows(v.tx) || !self.valid_ok(&v.valid) {
                 continue;
             }
-            let rank = (v.valid.last_day().min(range_last), v.tx);
+            let rank = (v.valid.last.min(range_last), v.tx);
             // `>=`: among equals, the later version (later in its transaction) wins.
             if best.as_ref().is_none_or(|(_, r)| rank >= *r) {
                 best = Some((v, rank));
@@ -389,7 +389,7 @@ impl<'v> NodeRef<'v> {
 
     /// When the node existed in the world (its creation's valid time, with the latest end).
     pub fn valid(&self) -> ValidTime {
-        self.view.node_valid(self.n, self.creation())
+        self.view.node_valid(self.n, self.creation()).valid_time()
     }
 
     /// Citation keys of the node's creation.
@@ -505,7 +505,7 @@ impl<'v> EdgeRef<'v> {
 
     /// When the relationship held (with the latest end).
     pub fn valid(&self) -> ValidTime {
-        self.view.edge_valid(self.e)
+        self.view.edge_valid(self.e).valid_time()
     }
 
     /// Citation keys of the edge's creation.
@@ -534,7 +534,7 @@ fn version_infos<'v>(
         .map(|v| VersionInfo {
             key: view.graph.resolve(v.key),
             value: &v.value,
-            valid: v.valid,
+            valid: v.valid.valid_time(),
             sources: view.names(v.sources),
             tx: v.tx,
         })

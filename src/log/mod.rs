@@ -21,7 +21,7 @@ use crate::event::{Event, TxHeader, TxMeta};
 use crate::time::{Timestamp, TxId};
 
 /// An append-only, durable sequence of transactions.
-pub trait Log {
+pub trait Log: Send + Sync {
     /// The writer type, borrowing the log for as long as it lives.
     type Appender<'a>: Appender
     where

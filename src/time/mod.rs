@@ -10,6 +10,7 @@
 //! Transaction time — when the knowledge base learned a fact — is a [`TxId`] and the UTC
 //! [`Timestamp`] its transaction was recorded at.
 
+pub mod packed;
 mod timestamp;
 
 use std::fmt;
@@ -40,8 +41,14 @@ impl TxId {
 ///
 /// Precision is kept as written: `1985` stays a year and is never turned into 1985-01-01.
 /// [`Date::first_day`] and [`Date::last_day`] give the days it covers.
+///
+/// The days it covers are computed once, when it is made, since views compare them often.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Date(EdtfDate);
+pub struct Date {
+    edtf: EdtfDate,
+    first: Day,
+    last: Day,
+}
 
 /// The Julian day number of a calendar day, used for comparisons between partial dates.
 pub type Day = i32;
@@ -70,11 +77,13 @@ impl Date {
 
     /// Wraps an `edtf` date, refusing one whose days do not exist (`2007-02-30`).
     pub fn from_edtf(date: EdtfDate) -> Option<Date> {
-        let d = Date(date);
         // A date is usable only when both ends of what it covers are real days.
-        d.try_first_day()?;
-        d.try_last_day()?;
-        Some(d)
+        let precision = date.precision();
+        Some(Date {
+            edtf: date,
+            first: first_day(precision)?,
+            last: last_day(precision)?,
+        })
     }
 
     /// A day-precision date.
@@ -91,62 +100,61 @@ impl Date {
 
     /// The underlying `edtf` date.
     pub fn edtf(&self) -> EdtfDate {
-        self.0
+        self.edtf
     }
 
     /// How precise the date is, with its components.
     pub fn precision(&self) -> Precision {
-        self.0.precision()
+        self.edtf.precision()
     }
 
     /// The date's qualifier: certain, uncertain (`?`), approximate (`~`) or both (`%`).
     pub fn certainty(&self) -> Certainty {
-        self.0.certainty()
+        self.edtf.certainty()
     }
 
     /// The first day this date covers (`2007` → 2007-01-01).
     pub fn first_day(&self) -> Day {
-        // Checked at construction.
-        self.try_first_day().unwrap_or(Day::MIN)
+        self.first
     }
 
     /// The last day this date covers (`2007` → 2007-12-31, `2007-02` → 2007-02-28).
     pub fn last_day(&self) -> Day {
-        self.try_last_day().unwrap_or(Day::MAX)
+        self.last
     }
+}
 
-    fn try_first_day(&self) -> Option<Day> {
-        let (y, m, d) = match self.precision() {
-            Precision::Century(y) | Precision::Decade(y) | Precision::Year(y) => (y, 1, 1),
-            Precision::MonthOfYear(y) | Precision::DayOfYear(y) => (y, 1, 1),
-            Precision::Season(y, s) => (y, season_months(s).0, 1),
-            Precision::Month(y, m) | Precision::DayOfMonth(y, m) => (y, m, 1),
-            Precision::Day(y, m, d) => (y, m, d),
-        };
-        julian_day(y, m, d)
-    }
+fn first_day(precision: Precision) -> Option<Day> {
+    let (y, m, d) = match precision {
+        Precision::Century(y) | Precision::Decade(y) | Precision::Year(y) => (y, 1, 1),
+        Precision::MonthOfYear(y) | Precision::DayOfYear(y) => (y, 1, 1),
+        Precision::Season(y, s) => (y, season_months(s).0, 1),
+        Precision::Month(y, m) | Precision::DayOfMonth(y, m) => (y, m, 1),
+        Precision::Day(y, m, d) => (y, m, d),
+    };
+    julian_day(y, m, d)
+}
 
-    fn try_last_day(&self) -> Option<Day> {
-        let (y, m) = match self.precision() {
-            Precision::Century(y) => (y.checked_add(99)?, 12),
-            Precision::Decade(y) => (y.checked_add(9)?, 12),
-            Precision::Year(y) | Precision::MonthOfYear(y) | Precision::DayOfYear(y) => (y, 12),
-            Precision::Season(y, s) => {
-                let (start, len) = season_months(s);
-                let end = start + len - 1;
-                if end > 12 {
-                    (y.checked_add(1)?, end - 12)
-                } else {
-                    (y, end)
-                }
+fn last_day(precision: Precision) -> Option<Day> {
+    let (y, m) = match precision {
+        Precision::Century(y) => (y.checked_add(99)?, 12),
+        Precision::Decade(y) => (y.checked_add(9)?, 12),
+        Precision::Year(y) | Precision::MonthOfYear(y) | Precision::DayOfYear(y) => (y, 12),
+        Precision::Season(y, s) => {
+            let (start, len) = season_months(s);
+            let end = start + len - 1;
+            if end > 12 {
+                (y.checked_add(1)?, end - 12)
+            } else {
+                (y, end)
             }
-            Precision::Month(y, m) | Precision::DayOfMonth(y, m) => (y, m),
-            Precision::Day(y, m, d) => return julian_day(y, m, d),
-        };
-        let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
-        let last = time::util::days_in_month(month, y);
-        julian_day(y, m, u32::from(last))
-    }
+        }
+        Precision::Month(y, m) | Precision::DayOfMonth(y, m) => (y, m),
+        Precision::Day(y, m, d) => return julian_day(y, m, d),
+    };
+    let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
+    let last = time::util::days_in_month(month, y);
+    julian_day(y, m, u32::from(last))
 }
 
 /// Seasons (EDTF codes 21–24) as meteorological seasons of the northern hemisphere:
@@ -169,13 +177,13 @@ fn julian_day(year: i32, month: u32, day: u32) -> Option<Day> {
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+        write!(f, "{}", self.edtf)
     }
 }
 
 impl fmt::Debug for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+        write!(f, "{}", self.edtf)
     }
 }
 

@@ -1,9 +1,7 @@
 //! Builders shared by the integration tests.
 #![allow(dead_code)]
 
-use std::sync::Arc;
-
-use diplograph::event::{Event, Props, Target, TxMeta};
+use diplograph::event::{Event, Name, Props, Target, TxMeta};
 use diplograph::time::{Date, TxId, ValidTime};
 use diplograph::value::Value;
 
@@ -25,13 +23,13 @@ pub fn date(text: &str) -> Date {
 pub fn props(items: &[(&str, Value)]) -> Props {
     items
         .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
+        .map(|(k, v)| (Name::new(k), v.clone()))
         .collect()
 }
 
 pub fn source(key: &str) -> Event {
     Event::NodeAdded {
-        id: Arc::from(key),
+        id: Name::new(key),
         labels: vec!["Source".into()],
         props: props(&[("key", Value::str(key))]),
         valid: ValidTime::ALWAYS,
@@ -41,38 +39,38 @@ pub fn source(key: &str) -> Event {
 
 pub fn node(id: &str, label: &str, p: &[(&str, Value)], v: &str, sources: &[&str]) -> Event {
     Event::NodeAdded {
-        id: Arc::from(id),
+        id: Name::new(id),
         labels: vec![label.into()],
         props: props(p),
         valid: valid(v),
-        sources: sources.iter().map(|s| s.to_string()).collect(),
+        sources: sources.iter().map(|s| Name::new(s)).collect(),
     }
 }
 
 pub fn edge(id: &str, t: &str, from: &str, to: &str, v: &str, sources: &[&str]) -> Event {
     Event::EdgeAdded {
-        id: Arc::from(id),
+        id: Name::new(id),
         rel_type: t.into(),
-        from: Arc::from(from),
-        to: Arc::from(to),
+        from: Name::new(from),
+        to: Name::new(to),
         props: vec![],
         valid: valid(v),
-        sources: sources.iter().map(|s| s.to_string()).collect(),
+        sources: sources.iter().map(|s| Name::new(s)).collect(),
     }
 }
 
 pub fn set_node(id: &str, p: &[(&str, Value)], v: &str, sources: &[&str]) -> Event {
     Event::PropertiesSet {
-        target: Target::Node(Arc::from(id)),
+        target: Target::Node(Name::new(id)),
         props: props(p),
         valid: valid(v),
-        sources: sources.iter().map(|s| s.to_string()).collect(),
+        sources: sources.iter().map(|s| Name::new(s)).collect(),
     }
 }
 
 pub fn end_node(id: &str, d: &str) -> Event {
     Event::NodeEnded {
-        id: Arc::from(id),
+        id: Name::new(id),
         end: date(d),
         sources: vec![],
     }
@@ -80,7 +78,7 @@ pub fn end_node(id: &str, d: &str) -> Event {
 
 pub fn end_edge(id: &str, d: &str) -> Event {
     Event::EdgeEnded {
-        id: Arc::from(id),
+        id: Name::new(id),
         end: date(d),
         sources: vec![],
     }
