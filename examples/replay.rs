@@ -48,6 +48,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let db = Database::open_file(&path)?;
         let t = started.elapsed();
         println!("replay: tx {} in {t:.2?}", db.tx());
+        let usage = db.graph().memory_usage();
+        let total: usize = usage.iter().map(|(_, b)| b).sum();
+        for (what, bytes) in usage {
+            println!("  {what:<28} {:>8.1} MB", bytes as f64 / 1e6);
+        }
+        println!(
+            "  {:<28} {:>8.1} MB",
+            "total (estimate)",
+            total as f64 / 1e6
+        );
         std::mem::forget(db); // dropping is not replay
     }
     Ok(())

@@ -4,10 +4,11 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
+use crate::event::Name;
 use crate::time::Date;
 
-/// A property value. Strings and lists are shared (`Arc`), so that the graph, its indexes and
-/// query results hold one copy.
+/// A property value. Strings up to 23 bytes are stored inline; longer ones and lists are
+/// shared (`Arc`), so that the graph and query results hold one copy.
 #[derive(Clone, Debug)]
 pub enum Value {
     /// No value; setting a property to null removes it for that valid time.
@@ -19,7 +20,7 @@ pub enum Value {
     /// A finite 64-bit float.
     Float(f64),
     /// A Unicode string.
-    Str(Arc<str>),
+    Str(Name),
     /// A (possibly partial) EDTF date.
     Date(Date),
     /// A list of values.
@@ -29,7 +30,7 @@ pub enum Value {
 impl Value {
     /// A string value.
     pub fn str(s: &str) -> Value {
-        Value::Str(Arc::from(s))
+        Value::Str(Name::new(s))
     }
 
     /// The string, if this is one.

@@ -200,7 +200,7 @@ fn borrow_all(items: &[Name]) -> Vec<Cow<'_, str>> {
 }
 
 fn own_all(items: Vec<Cow<'_, str>>) -> Vec<Name> {
-    items.iter().map(|s| Name::new(s)).collect()
+    items.iter().map(Name::new).collect()
 }
 
 impl<'a> EventV1<'a> {

@@ -73,8 +73,8 @@ impl Graph {
                 Undo::NodeRecords(n) => {
                     if let Some(data) = self.g.node_weight_mut(n) {
                         data.created.retain(|c| c.tx <= sealed);
-                        data.ends.retain(|e| e.tx <= sealed);
-                        data.props.retain(|p| p.tx <= sealed);
+                        retain(&mut data.ends, |e| e.tx <= sealed);
+                        retain(&mut data.props, |p| p.tx <= sealed);
                     }
                 }
                 Undo::NewEdge(e) => {
@@ -92,8 +92,8 @@ impl Graph {
                 }
                 Undo::EdgeRecords(e) => {
                     if let Some(data) = self.g.edge_weight_mut(e) {
-                        data.ends.retain(|x| x.tx <= sealed);
-                        data.props.retain(|p| p.tx <= sealed);
+                        retain(&mut data.ends, |x| x.tx <= sealed);
+                        retain(&mut data.props, |p| p.tx <= sealed);
                     }
                 }
                 Undo::LabelIndex(label) => {
@@ -102,11 +102,11 @@ impl Graph {
                 Undo::TypeIndex(t) => {
                     pop_index(&mut self.by_type, &t);
                 }
-                Undo::PropIndex(key) => {
-                    if let Some(list) = self.by_prop.get_mut(&key)
+                Undo::PropIndex(hash) => {
+                    if let Some(list) = self.by_prop.get_mut(&hash)
                         && !list.pop()
                     {
-                        self.by_prop.remove(&key);
+                        self.by_prop.remove(&hash);
                     }
                 }
                 Undo::Retraction => {
@@ -179,17 +179,17 @@ impl Graph {
                 let sources = self.intern_set(&sources);
                 self.note(Undo::EdgeRecords(e));
                 let versions = self.prop_versions(tx, props, valid, sources);
-                self.g[e].props.extend(versions);
+                append(&mut self.g[e].props, versions);
             }
             (Event::NodeEnded { end, sources, .. }, Resolved::Node(n)) => {
                 let sources = self.intern_set(&sources);
                 self.note(Undo::NodeRecords(n));
-                self.g[n].ends.push(End { tx, end, sources });
+                append(&mut self.g[n].ends, [End { tx, end, sources }]);
             }
             (Event::EdgeEnded { end, sources, .. }, Resolved::Edge(e)) => {
                 let sources = self.intern_set(&sources);
                 self.note(Undo::EdgeRecords(e));
-                self.g[e].ends.push(End { tx, end, sources });
+                append(&mut self.g[e].ends, [End { tx, end, sources }]);
             }
             (
                 Event::EdgeAdded {
@@ -217,15 +217,11 @@ impl Graph {
     /// validation's business).
     fn resolve_references(&self, event: &Event) -> Result<Resolved, Refusal> {
         let node = |id: &Name| {
-            self.node_ids
-                .get(id)
-                .copied()
+            self.node_index(id)
                 .ok_or_else(|| Refusal::UnknownNode(id.to_string()))
         };
         let edge = |id: &Name| {
-            self.edge_ids
-                .get(id)
-                .copied()
+            self.edge_index(id)
                 .ok_or_else(|| Refusal::UnknownEdge(id.to_string()))
         };
         Ok(match event {
@@ -255,8 +251,8 @@ impl Graph {
     ) {
         let sources = self.intern_set(sources);
         let label_set = self.intern_set(labels);
-        let n = match self.node_ids.get(&id) {
-            Some(&n) => {
+        let n = match self.node_index(&id) {
+            Some(n) => {
                 self.note(Undo::NodeRecords(n));
                 n
             }
@@ -264,8 +260,8 @@ impl Graph {
                 let n = self.g.add_node(NodeData {
                     id: id.clone(),
                     created: smallvec![],
-                    ends: Vec::new(),
-                    props: Vec::new(),
+                    ends: Box::default(),
+                    props: Box::default(),
                 });
                 self.node_ids.insert(id, n);
                 self.note(Undo::NewNode(n));
@@ -294,16 +290,16 @@ impl Graph {
         &mut self,
         tx: TxId,
         id: Name,
-        rel_type: &str,
+        rel_type: &Name,
         (a, b): (NodeIndex, NodeIndex),
         props: Props,
         valid: ValidTime,
         sources: &[Name],
     ) {
         let sources = self.intern_set(sources);
-        let rel_type = self.symbols.get_or_intern(rel_type);
+        let rel_type = self.intern(rel_type);
         let props = self.prop_versions(tx, props, valid, sources);
-        let predecessor = self.edge_ids.get(&id).copied().unwrap_or(EdgeIndex::end());
+        let predecessor = self.edge_index(&id).unwrap_or(EdgeIndex::end());
         let e = self.g.add_edge(
             a,
             b,
@@ -316,8 +312,8 @@ impl Graph {
                     valid: Span::of(&valid),
                     sources,
                 },
-                ends: Vec::new(),
-                props,
+                ends: Box::default(),
+                props: props.into_boxed_slice(),
                 successor: EdgeIndex::end(),
                 predecessor,
             },
@@ -335,11 +331,23 @@ impl Graph {
         if names.is_empty() {
             return SetId(0);
         }
-        let mut syms: SmallVec<[Sym; 4]> = names
-            .iter()
-            .map(|s| self.symbols.get_or_intern(s))
-            .collect();
+        let mut syms: SmallVec<[Sym; 4]> = names.iter().map(|s| self.intern(s)).collect();
         self.sets.intern(&mut syms)
+    }
+
+    /// Interns a name, through a small cache of recent names: events of a log repeat the
+    /// same few labels, keys and types, and comparing short inline strings is cheaper than
+    /// a lookup in the interner.
+    pub(crate) fn intern(&mut self, name: &Name) -> Sym {
+        let slot = recent_slot(name);
+        if let Some((cached, sym)) = &self.recent_names[slot]
+            && cached == name
+        {
+            return *sym;
+        }
+        let sym = self.symbols.get_or_intern(name);
+        self.recent_names[slot] = Some((name.clone(), sym));
+        sym
     }
 
     fn prop_versions(
@@ -354,7 +362,7 @@ impl Graph {
             .into_iter()
             .map(|(key, value)| PropVersion {
                 tx,
-                key: self.symbols.get_or_intern(&key),
+                key: self.intern(&key),
                 sources,
                 value,
                 valid,
@@ -377,8 +385,8 @@ impl Graph {
                 continue;
             }
             for i in 0..self.sets.get(labels).len() {
-                let key = prop_key(self.sets.get(labels)[i], v.key, &v.value);
-                let pushed = match self.by_prop.entry(key) {
+                let hash = prop_key(self.sets.get(labels)[i], v.key, &v.value);
+                let pushed = match self.by_prop.entry(hash) {
                     Entry::Occupied(mut o) => o.get_mut().push(n),
                     Entry::Vacant(slot) => {
                         slot.insert(Postings::One(n));
@@ -386,12 +394,38 @@ impl Graph {
                     }
                 };
                 if pushed {
-                    self.note(Undo::PropIndex(key));
+                    self.note(Undo::PropIndex(hash));
                 }
             }
         }
-        self.g[n].props.extend(versions);
+        append(&mut self.g[n].props, versions);
     }
+}
+
+/// A slot of the recent-names cache.
+fn recent_slot(name: &str) -> usize {
+    let b = name.as_bytes();
+    let mix = b.len()
+        ^ usize::from(b.first().copied().unwrap_or(0)) << 2
+        ^ usize::from(b.last().copied().unwrap_or(0)) << 4
+        ^ usize::from(b.get(b.len() / 2).copied().unwrap_or(0)) << 1;
+    mix % RECENT_NAMES
+}
+
+/// Slots of the recent-names cache.
+pub(crate) const RECENT_NAMES: usize = 61;
+
+/// Appends to a boxed slice (entities rarely change after they are added).
+fn append<T>(slot: &mut Box<[T]>, items: impl IntoIterator<Item = T>) {
+    let mut v = std::mem::take(slot).into_vec();
+    v.extend(items);
+    *slot = v.into_boxed_slice();
+}
+
+fn retain<T>(slot: &mut Box<[T]>, keep: impl FnMut(&T) -> bool) {
+    let mut v = std::mem::take(slot).into_vec();
+    v.retain(keep);
+    *slot = v.into_boxed_slice();
 }
 
 /// What an event refers to, looked up before it is applied.

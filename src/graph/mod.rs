@@ -45,8 +45,10 @@ pub struct NodeData {
     pub(crate) id: Name,
     /// One per `NodeAdded`; a node re-added after its creation was retracted gets another.
     pub(crate) created: SmallVec<[Creation; 1]>,
-    pub(crate) ends: Vec<End>,
-    pub(crate) props: Vec<PropVersion>,
+    // Boxed slices rather than vectors: most entities never change after they are added,
+    // so capacity would be wasted, and an empty one allocates nothing.
+    pub(crate) ends: Box<[End]>,
+    pub(crate) props: Box<[PropVersion]>,
 }
 
 /// An edge as stored. Each `EdgeAdded` is its own petgraph edge (its endpoints are fixed);
@@ -56,8 +58,8 @@ pub struct EdgeData {
     pub(crate) id: Name,
     pub(crate) rel_type: Sym,
     pub(crate) created: Creation,
-    pub(crate) ends: Vec<End>,
-    pub(crate) props: Vec<PropVersion>,
+    pub(crate) ends: Box<[End]>,
+    pub(crate) props: Box<[PropVersion]>,
     /// The incarnation added after this one was retracted.
     pub(crate) successor: EdgeIndex,
     /// The incarnation this one replaced.
@@ -170,6 +172,7 @@ impl SetTable {
 
 /// The nodes one key of the property index points at: usually one, so kept inline.
 #[derive(Debug)]
+#[allow(clippy::box_collection)] // a thin pointer keeps the common `One` case small
 pub(crate) enum Postings {
     One(NodeIndex),
     Many(Box<Vec<NodeIndex>>),
@@ -253,6 +256,7 @@ pub struct Graph {
     pub(crate) sealed: TxId,
     pub(crate) headers: Vec<TxHeader>,
     pub(crate) journal: apply::Journal,
+    pub(crate) recent_names: [Option<(Name, Sym)>; apply::RECENT_NAMES],
 }
 
 impl std::fmt::Debug for Graph {
@@ -289,6 +293,7 @@ impl Graph {
             sealed: TxId(0),
             headers: Vec::new(),
             journal: apply::Journal::default(),
+            recent_names: [const { None }; apply::RECENT_NAMES],
         }
     }
 
@@ -343,6 +348,74 @@ impl Graph {
             }
         }
         Ok(())
+    }
+
+    /// The node index of an id (any incarnation, known or not in any view).
+    pub(crate) fn node_index(&self, id: &str) -> Option<NodeIndex> {
+        self.node_ids.get(id).copied()
+    }
+
+    /// The latest incarnation of an edge id.
+    pub(crate) fn edge_index(&self, id: &str) -> Option<EdgeIndex> {
+        self.edge_ids.get(id).copied()
+    }
+
+    /// An estimate of the heap memory the projection holds, by structure, in bytes.
+    pub fn memory_usage(&self) -> Vec<(&'static str, usize)> {
+        use std::mem::size_of;
+        let heap_str = |v: &Value| match v {
+            Value::Str(s) if s.is_heap_allocated() => s.len() + 16,
+            _ => 0,
+        };
+        let (mut node_props, mut edge_props, mut strings, mut ids) = (0, 0, 0, 0);
+        for n in self.g.node_weights() {
+            node_props +=
+                n.props.len() * size_of::<PropVersion>() + n.ends.len() * size_of::<End>();
+            strings += n.props.iter().map(|p| heap_str(&p.value)).sum::<usize>();
+            ids += if n.id.is_heap_allocated() {
+                n.id.len() + 16
+            } else {
+                0
+            };
+        }
+        for e in self.g.edge_weights() {
+            edge_props +=
+                e.props.len() * size_of::<PropVersion>() + e.ends.len() * size_of::<End>();
+            strings += e.props.iter().map(|p| heap_str(&p.value)).sum::<usize>();
+            ids += if e.id.is_heap_allocated() {
+                e.id.len() + 16
+            } else {
+                0
+            };
+        }
+        let table = |cap: usize, entry: usize| cap * (entry + 1);
+        vec![
+            ("nodes", self.g.capacity().0 * (size_of::<NodeData>() + 8)),
+            ("edges", self.g.capacity().1 * (size_of::<EdgeData>() + 16)),
+            ("node properties and ends", node_props),
+            ("edge properties and ends", edge_props),
+            ("long strings", strings),
+            ("long ids", ids),
+            ("node id table", table(self.node_ids.capacity(), 28)),
+            ("edge id table", table(self.edge_ids.capacity(), 28)),
+            ("property index", table(self.by_prop.capacity(), 24)),
+            (
+                "label and type indexes",
+                self.by_label
+                    .values()
+                    .map(|v| v.capacity() * 4)
+                    .sum::<usize>()
+                    + self
+                        .by_type
+                        .values()
+                        .map(|v| v.capacity() * 4)
+                        .sum::<usize>(),
+            ),
+            (
+                "transaction headers",
+                self.headers.capacity() * size_of::<TxHeader>(),
+            ),
+        ]
     }
 
     /// The last committed transaction.
@@ -455,5 +528,26 @@ impl LogVisitor for Feeder {
 
     fn end_tx(&mut self, header: &TxHeader) -> Result<(), LogError> {
         self.push(Replayed::End(header.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The projection of a million events must fit in a few hundred megabytes: these records
+    /// are the bulk of it, so a field added carelessly shows up here first.
+    #[test]
+    fn stored_records_stay_compact() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<Value>(), 24);
+        assert_eq!(size_of::<Span>(), 16);
+        assert!(
+            size_of::<PropVersion>() <= 56,
+            "{}",
+            size_of::<PropVersion>()
+        );
+        assert!(size_of::<NodeData>() <= 104, "{}", size_of::<NodeData>());
+        assert!(size_of::<EdgeData>() <= 104, "{}", size_of::<EdgeData>());
     }
 }

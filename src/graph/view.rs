@@ -157,7 +157,7 @@ impl<'g> View<'g> {
 
     /// The node with this external id, if shown.
     pub fn node(&self, id: &str) -> Option<NodeRef<'_>> {
-        let n = *self.graph.node_ids.get(id)?;
+        let n = self.graph.node_index(id)?;
         self.node_visible(n).then_some(NodeRef { view: self, n })
     }
 
@@ -169,7 +169,7 @@ impl<'g> View<'g> {
     /// The edge with this external id, if shown.
     pub fn edge(&self, id: &str) -> Option<EdgeRef<'_>> {
         let g = &self.graph.g;
-        let mut e = *self.graph.edge_ids.get(id)?;
+        let mut e = self.graph.edge_index(id)?;
         loop {
             if self.edge_visible(e) {
                 return Some(EdgeRef { view: self, e });
@@ -232,10 +232,10 @@ impl<'g> View<'g> {
         value: &'v Value,
     ) -> impl Iterator<Item = NodeRef<'v>> + 'v {
         let syms = self.graph.symbol(label).zip(self.graph.symbol(key));
-        let list = syms
+        let candidates = syms
             .and_then(|(l, k)| self.graph.by_prop.get(&prop_key(l, k, value)))
-            .map_or(&[][..], |v| v.as_slice());
-        list.iter().filter_map(move |&n| {
+            .map_or(&[][..], |p| p.as_slice());
+        candidates.iter().filter_map(move |&n| {
             let (l, k) = syms?;
             let node = self.node_at(n)?;
             (node.has_label_sym(l) && node.property_sym(k) == Some(value)).then_some(node)

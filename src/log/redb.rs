@@ -64,9 +64,9 @@ impl RedbLog {
         // redb initializes an empty file; anything else must already be a database.
         let exists = std::fs::metadata(&path).is_ok_and(|m| m.len() > 0);
         let opened = if exists {
-            Database::builder().open(&path)
+            builder().open(&path)
         } else {
-            Database::builder().create(&path)
+            builder().create(&path)
         };
         let db = opened.map_err(|e| open_error(&path, e))?;
         RedbLog::init(db, path, !exists)
@@ -80,7 +80,7 @@ impl RedbLog {
     pub fn with_backend(backend: impl StorageBackend, name: &str) -> Result<RedbLog, LogError> {
         let path = PathBuf::from(name);
         guard_panics(&path, || {
-            let db = Database::builder()
+            let db = builder()
                 .create_with_backend(backend)
                 .map_err(|e| open_error(&path, e))?;
             RedbLog::init(db, path.clone(), false)
@@ -170,6 +170,16 @@ impl RedbLog {
             detail,
         }
     }
+}
+
+/// The log is read in one sequential pass at start-up and then mostly appended to: a page
+/// cache would only duplicate the projection in memory, so it is kept small.
+const CACHE_BYTES: usize = 32 << 20;
+
+fn builder() -> redb::Builder {
+    let mut b = Database::builder();
+    b.set_cache_size(CACHE_BYTES);
+    b
 }
 
 /// redb panics on some kinds of damage ("malformed allocator state") instead of returning an

@@ -43,7 +43,7 @@ pub fn node(id: &str, label: &str, p: &[(&str, Value)], v: &str, sources: &[&str
         labels: vec![label.into()],
         props: props(p),
         valid: valid(v),
-        sources: sources.iter().map(|s| Name::new(s)).collect(),
+        sources: sources.iter().map(Name::new).collect(),
     }
 }
 
@@ -55,7 +55,7 @@ pub fn edge(id: &str, t: &str, from: &str, to: &str, v: &str, sources: &[&str]) 
         to: Name::new(to),
         props: vec![],
         valid: valid(v),
-        sources: sources.iter().map(|s| Name::new(s)).collect(),
+        sources: sources.iter().map(Name::new).collect(),
     }
 }
 
@@ -64,7 +64,7 @@ pub fn set_node(id: &str, p: &[(&str, Value)], v: &str, sources: &[&str]) -> Eve
         target: Target::Node(Name::new(id)),
         props: props(p),
         valid: valid(v),
-        sources: sources.iter().map(|s| Name::new(s)).collect(),
+        sources: sources.iter().map(Name::new).collect(),
     }
 }
 
