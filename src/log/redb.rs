@@ -8,6 +8,7 @@
 //! Every commit is durable (fsynced) before it returns. A file that is not redb, is redb but
 //! not ours, or was written by a newer format is refused at open with a message.
 
+use std::mem::ManuallyDrop;
 use std::path::{Path, PathBuf};
 
 use redb::{
@@ -34,7 +35,8 @@ const FLUSH_BYTES: usize = 8 << 20;
 
 /// A log in a redb file.
 pub struct RedbLog {
-    db: Database,
+    // Dropped by hand, under a panic guard: see `Drop for RedbLog`.
+    db: ManuallyDrop<Database>,
     path: PathBuf,
     head: TxId,
     last_recorded: Option<Timestamp>,
@@ -94,7 +96,7 @@ impl RedbLog {
 
     fn init(db: Database, path: PathBuf, created: bool) -> Result<RedbLog, LogError> {
         let mut log = RedbLog {
-            db,
+            db: ManuallyDrop::new(db),
             path,
             head: TxId(0),
             last_recorded: None,
@@ -182,6 +184,33 @@ fn builder() -> redb::Builder {
     b
 }
 
+impl Drop for RedbAppender<'_> {
+    fn drop(&mut self) {
+        if let Some(write) = self.write.take() {
+            // An abort; on a damaged file the storage engine may panic doing it.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(write)));
+        }
+    }
+}
+
+impl Drop for RedbLog {
+    fn drop(&mut self) {
+        // SAFETY: `db` is not used after this, and dropped exactly once, here.
+        let db = unsafe { ManuallyDrop::take(&mut self.db) };
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(db)));
+    }
+}
+
+/// Runs a storage operation, turning a panic of the storage engine into an error.
+fn storage_guard<T>(f: impl FnOnce() -> Result<T, LogError>) -> Result<T, LogError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        Err(LogError::Storage(format!(
+            "the storage engine failed ({}); the file may be damaged",
+            panic_message(&panic)
+        )))
+    })
+}
+
 /// redb panics on some kinds of damage ("malformed allocator state") instead of returning an
 /// error. A damaged file is input we do not control, so such a panic becomes an error here.
 fn guard_panics<T>(path: &Path, f: impl FnOnce() -> Result<T, LogError>) -> Result<T, LogError> {
@@ -233,12 +262,12 @@ impl Log for RedbLog {
     }
 
     fn begin(&mut self) -> Result<RedbAppender<'_>, LogError> {
-        let write = self.db.begin_write()?;
+        let write = storage_guard(|| Ok(self.db.begin_write()?))?;
         Ok(RedbAppender {
             next_tx: self.head.next(),
             last_recorded: self.last_recorded,
             log: self,
-            write,
+            write: Some(write),
             open: None,
             buffer: Vec::new(),
             buffer_bytes: 0,
@@ -246,14 +275,16 @@ impl Log for RedbLog {
     }
 
     fn headers(&self, from: TxId, to: TxId) -> Result<Vec<TxHeader>, LogError> {
-        let read = self.db.begin_read()?;
-        let txs = read.open_table(TXS)?;
-        let mut out = Vec::new();
-        for item in txs.range(from.0..=to.0)? {
-            let (k, v) = item?;
-            out.push(decode_header(TxId(k.value()), v.value())?);
-        }
-        Ok(out)
+        storage_guard(|| {
+            let read = self.db.begin_read()?;
+            let txs = read.open_table(TXS)?;
+            let mut out = Vec::new();
+            for item in txs.range(from.0..=to.0)? {
+                let (k, v) = item?;
+                out.push(decode_header(TxId(k.value()), v.value())?);
+            }
+            Ok(out)
+        })
     }
 
     fn scan<V: LogVisitor>(&self, from: TxId, to: TxId, visitor: &mut V) -> Result<(), V::Error> {
@@ -328,7 +359,8 @@ fn corrupt(tx: TxId, index: Option<u32>, detail: &str) -> LogError {
 /// One redb write transaction holding any number of log transactions.
 pub struct RedbAppender<'a> {
     log: &'a mut RedbLog,
-    write: WriteTransaction,
+    /// `None` once committed; dropped under a panic guard otherwise (an abort).
+    write: Option<WriteTransaction>,
     next_tx: TxId,
     last_recorded: Option<Timestamp>,
     open: Option<OpenTx>,
@@ -341,10 +373,15 @@ impl RedbAppender<'_> {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        let mut events = self.write.open_table(EVENTS)?;
-        for (key, bytes) in self.buffer.drain(..) {
-            events.insert(key, bytes.as_slice())?;
-        }
+        let write = self.write.as_ref().ok_or_else(no_open_tx)?;
+        let buffer = &mut self.buffer;
+        storage_guard(|| {
+            let mut events = write.open_table(EVENTS)?;
+            for (key, bytes) in buffer.drain(..) {
+                events.insert(key, bytes.as_slice())?;
+            }
+            Ok(())
+        })?;
         self.buffer_bytes = 0;
         Ok(())
     }
@@ -400,9 +437,13 @@ impl Appender for RedbAppender<'_> {
             index: 0,
             detail,
         })?;
-        self.write
-            .open_table(TXS)?
-            .insert(header.tx.0, bytes.as_slice())?;
+        let write = self.write.as_ref().ok_or_else(no_open_tx)?;
+        storage_guard(|| {
+            write
+                .open_table(TXS)?
+                .insert(header.tx.0, bytes.as_slice())?;
+            Ok(())
+        })?;
         self.next_tx = header.tx.next();
         Ok(header)
     }
@@ -413,7 +454,8 @@ impl Appender for RedbAppender<'_> {
         }
         self.flush()?;
         // Durability::Immediate is redb's default: commit returns after fsync.
-        self.write.commit()?;
+        let write = self.write.take().ok_or_else(no_open_tx)?;
+        storage_guard(|| Ok(write.commit()?))?;
         self.log.head = TxId(self.next_tx.0 - 1);
         self.log.last_recorded = self.last_recorded;
         Ok(())
