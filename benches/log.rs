@@ -692,6 +692,46 @@ fn memory_report(_c: &mut Criterion) {
         db.graph().view().edges().count(),
     );
     drop(db);
+    fresh_process_peak(&fx.path);
+}
+
+/// Peak resident memory of a fresh `diplograph stats` process on the 1M-event log: what a user
+/// opening that knowledge base pays, without this process's allocator history. Uses GNU time
+/// (`/usr/bin/time`); skipped with a message where it is missing.
+fn fresh_process_peak(path: &Path) {
+    let time = Path::new("/usr/bin/time");
+    if !time.exists() {
+        eprintln!("memory: fresh process: skipped, /usr/bin/time is not installed");
+        return;
+    }
+    let out = std::process::Command::new(time)
+        .args(["-f", "%M %e"])
+        .arg(env!("CARGO_BIN_EXE_diplograph"))
+        .arg("--db")
+        .arg(path)
+        .arg("stats")
+        .output();
+    match out {
+        Ok(o) if o.status.success() => {
+            let stderr = String::from_utf8_lossy(&o.stderr);
+            let last = stderr.lines().last().unwrap_or("");
+            let mut parts = last.split_whitespace();
+            let kb: f64 = parts
+                .next()
+                .and_then(|k| k.parse().ok())
+                .unwrap_or(f64::NAN);
+            let secs = parts.next().unwrap_or("?");
+            eprintln!(
+                "memory: fresh `diplograph stats` on the {EVENTS}-event log: peak rss {:.0} MB, {secs} s wall",
+                kb / 1024.0
+            );
+        }
+        Ok(o) => eprintln!(
+            "memory: fresh process failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => eprintln!("memory: fresh process could not run: {e}"),
+    }
 }
 
 /// Whether a criterion filter given on the command line (if any) lets `name` run. A rough
