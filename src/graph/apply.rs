@@ -404,16 +404,12 @@ impl Graph {
 
 /// A slot of the recent-names cache.
 fn recent_slot(name: &str) -> usize {
-    let b = name.as_bytes();
-    let mix = b.len()
-        ^ usize::from(b.first().copied().unwrap_or(0)) << 2
-        ^ usize::from(b.last().copied().unwrap_or(0)) << 4
-        ^ usize::from(b.get(b.len() / 2).copied().unwrap_or(0)) << 1;
-    mix % RECENT_NAMES
+    use std::hash::BuildHasher;
+    (rustc_hash::FxBuildHasher.hash_one(name) >> 40) as usize % RECENT_NAMES
 }
 
 /// Slots of the recent-names cache.
-pub(crate) const RECENT_NAMES: usize = 61;
+pub(crate) const RECENT_NAMES: usize = 256;
 
 /// Appends to a boxed slice (entities rarely change after they are added).
 fn append<T>(slot: &mut Box<[T]>, items: impl IntoIterator<Item = T>) {
