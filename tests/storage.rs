@@ -324,3 +324,40 @@ fn an_empty_file_becomes_a_knowledge_base() {
     assert_eq!(db.tx(), TxId(0));
     assert_eq!(db.log().head(), TxId(0));
 }
+
+/// One transaction bigger than the appender's flush batch (16,384 events) is written in
+/// several flushes inside one redb write, replays as one transaction, and when its last event
+/// is refused, none of its earlier flushes survive.
+#[test]
+fn a_transaction_larger_than_a_flush_lands_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.redb");
+    let n = 40_000;
+    {
+        let mut db = Database::open_file(&path).unwrap();
+        db.commit(meta("sources"), vec![source("s1")]).unwrap();
+        let refused = db.write(|w| {
+            w.begin_tx(&meta("too big, and wrong at the end"), None)?;
+            for i in 0..n {
+                w.append(node(&format!("n{i}"), "Actor", &[], "2000/..", &["s1"]))?;
+            }
+            w.append(edge("e", "T", "n0", "nowhere", "../..", &[]))?;
+            w.end_tx().map(|_| ())
+        });
+        assert!(refused.is_err());
+        assert_eq!(db.tx(), TxId(1));
+        assert_eq!(db.view().nodes().count(), 1);
+        db.write(|w| {
+            w.begin_tx(&meta("big"), None)?;
+            for i in 0..n {
+                w.append(node(&format!("n{i}"), "Actor", &[], "2000/..", &["s1"]))?;
+            }
+            w.end_tx().map(|_| ())
+        })
+        .unwrap();
+    }
+    let db = Database::open_file(&path).unwrap();
+    assert_eq!(db.tx(), TxId(2));
+    assert_eq!(db.graph().headers()[1].event_count, n as u64);
+    assert_eq!(db.view().nodes().count(), n + 1);
+}
