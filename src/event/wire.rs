@@ -607,7 +607,7 @@ impl<'de> Deserialize<'de> for ValidV1 {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         if d.is_human_readable() {
             let text = CowStr::deserialize(d)?;
-            ValidTime::parse(&text.0)
+            ValidTime::parse_stored(&text.0)
                 .map(ValidV1)
                 .map_err(de::Error::custom)
         } else {
@@ -615,9 +615,8 @@ impl<'de> Deserialize<'de> for ValidV1 {
             let bad = || de::Error::custom(format!("invalid packed valid time ({a:#x}, {b:#x})"));
             let from = unpack_bound(a).ok_or_else(bad)?;
             let to = unpack_bound(b).ok_or_else(bad)?;
-            ValidTime::new(from, to)
-                .map(ValidV1)
-                .map_err(de::Error::custom)
+            // Order was checked when the fact was written; reading does not re-check it.
+            Ok(ValidV1(ValidTime { from, to }))
         }
     }
 }
@@ -702,6 +701,26 @@ mod tests {
             unpack_date(pack_date(Date::parse("2007-02-06").unwrap()) + (25 << 2)),
             None
         );
+    }
+
+    #[test]
+    fn packed_dates_with_impossible_components_are_refused() {
+        // Month 13..=20 and 25..=31, day 0 or 13+ months: the edtf crate would panic later.
+        for (code, month, day) in [
+            (4, 13, 0),
+            (4, 25, 0),
+            (5, 0, 1),
+            (5, 14, 3),
+            (8, 0, 0),
+            (5, 2, 31),
+        ] {
+            let packed = ((2000 + 10_000) << 16) | (code << 12) | (month << 7) | (day << 2);
+            assert_eq!(
+                unpack_date(packed),
+                None,
+                "code {code} month {month} day {day}"
+            );
+        }
     }
 
     #[test]

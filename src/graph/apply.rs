@@ -13,7 +13,7 @@ use std::collections::hash_map::Entry;
 
 use super::{
     Creation, EdgeData, End, Graph, NodeData, Postings, PropVersion, Retraction, SetId, Span, Sym,
-    compute_dead, prop_key,
+    View, compute_dead, prop_key,
 };
 use crate::error::{EventError, Refusal};
 use crate::event::{Event, Name, Props, Target, TxHeader};
@@ -163,9 +163,9 @@ impl Graph {
                 Resolved::Node(n),
             ) => {
                 let sources = self.intern_set(&sources);
-                let labels = self.g[n].created.last().map_or(SetId(0), |c| c.labels);
+                let (owner, labels) = self.live_incarnation(n);
                 self.note(Undo::NodeRecords(n));
-                self.push_node_props(n, tx, props, valid, sources, labels);
+                self.push_node_props(n, (tx, owner), props, valid, sources, labels);
             }
             (
                 Event::PropertiesSet {
@@ -178,18 +178,33 @@ impl Graph {
             ) => {
                 let sources = self.intern_set(&sources);
                 self.note(Undo::EdgeRecords(e));
-                let versions = self.prop_versions(tx, props, valid, sources);
+                let owner = self.g[e].created.tx;
+                let versions = self.prop_versions((tx, owner), props, valid, sources);
                 append(&mut self.g[e].props, versions);
             }
             (Event::NodeEnded { end, sources, .. }, Resolved::Node(n)) => {
                 let sources = self.intern_set(&sources);
+                let (owner, _) = self.live_incarnation(n);
                 self.note(Undo::NodeRecords(n));
-                append(&mut self.g[n].ends, [End { tx, end, sources }]);
+                let record = End {
+                    tx,
+                    owner,
+                    end,
+                    sources,
+                };
+                append(&mut self.g[n].ends, [record]);
             }
             (Event::EdgeEnded { end, sources, .. }, Resolved::Edge(e)) => {
                 let sources = self.intern_set(&sources);
                 self.note(Undo::EdgeRecords(e));
-                append(&mut self.g[e].ends, [End { tx, end, sources }]);
+                let owner = self.g[e].created.tx;
+                let record = End {
+                    tx,
+                    owner,
+                    end,
+                    sources,
+                };
+                append(&mut self.g[e].ends, [record]);
             }
             (
                 Event::EdgeAdded {
@@ -220,8 +235,13 @@ impl Graph {
             self.node_index(id)
                 .ok_or_else(|| Refusal::UnknownNode(id.to_string()))
         };
+        // The incarnation shown at this point of the log, which validation checked: after
+        // retractions of retractions it need not be the latest one added.
         let edge = |id: &Name| {
-            self.edge_index(id)
+            View::new(self, self.head)
+                .edge(id)
+                .map(|e| e.index())
+                .or_else(|| self.edge_index(id))
                 .ok_or_else(|| Refusal::UnknownEdge(id.to_string()))
         };
         Ok(match event {
@@ -282,7 +302,7 @@ impl Graph {
                 self.note(Undo::LabelIndex(label));
             }
         }
-        self.push_node_props(n, tx, props, valid, sources, label_set);
+        self.push_node_props(n, (tx, tx), props, valid, sources, label_set);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -298,7 +318,7 @@ impl Graph {
     ) {
         let sources = self.intern_set(sources);
         let rel_type = self.intern(rel_type);
-        let props = self.prop_versions(tx, props, valid, sources);
+        let props = self.prop_versions((tx, tx), props, valid, sources);
         let predecessor = self.edge_index(&id).unwrap_or(EdgeIndex::end());
         let e = self.g.add_edge(
             a,
@@ -350,9 +370,17 @@ impl Graph {
         sym
     }
 
+    /// The node's incarnation shown at this point of the log (the one validation checked):
+    /// its creation's transaction and labels.
+    fn live_incarnation(&self, n: NodeIndex) -> (TxId, SetId) {
+        let live = View::new(self, self.head).creation(n).copied();
+        live.or_else(|| self.g[n].created.last().copied())
+            .map_or((TxId(0), SetId(0)), |c| (c.tx, c.labels))
+    }
+
     fn prop_versions(
         &mut self,
-        tx: TxId,
+        (tx, owner): (TxId, TxId),
         props: Props,
         valid: ValidTime,
         sources: SetId,
@@ -362,6 +390,7 @@ impl Graph {
             .into_iter()
             .map(|(key, value)| PropVersion {
                 tx,
+                owner,
                 key: self.intern(&key),
                 sources,
                 value,
@@ -373,13 +402,13 @@ impl Graph {
     fn push_node_props(
         &mut self,
         n: NodeIndex,
-        tx: TxId,
+        stamp: (TxId, TxId),
         props: Props,
         valid: ValidTime,
         sources: SetId,
         labels: SetId,
     ) {
-        let versions = self.prop_versions(tx, props, valid, sources);
+        let versions = self.prop_versions(stamp, props, valid, sources);
         for v in &versions {
             if !v.value.is_indexable() {
                 continue;

@@ -120,6 +120,8 @@ pub struct Creation {
 #[derive(Clone, Copy, Debug)]
 pub struct End {
     pub(crate) tx: TxId,
+    /// The creation (by its transaction) of the incarnation this end belongs to.
+    pub(crate) owner: TxId,
     pub(crate) end: Date,
     pub(crate) sources: SetId,
 }
@@ -128,6 +130,8 @@ pub struct End {
 #[derive(Clone, Debug)]
 pub struct PropVersion {
     pub(crate) tx: TxId,
+    /// The creation (by its transaction) of the incarnation this version belongs to.
+    pub(crate) owner: TxId,
     pub(crate) key: Sym,
     pub(crate) sources: SetId,
     pub(crate) value: Value,
@@ -425,7 +429,9 @@ impl Graph {
 
     /// Headers of every committed transaction, in order (index `tx - 1`).
     pub fn headers(&self) -> &[TxHeader] {
-        &self.headers[..self.sealed.0 as usize]
+        let n = usize::try_from(self.sealed.0)
+            .map_or(self.headers.len(), |n| n.min(self.headers.len()));
+        &self.headers[..n]
     }
 
     /// The view of the latest state, at every valid time.
@@ -543,7 +549,7 @@ mod tests {
         assert_eq!(size_of::<Value>(), 24);
         assert_eq!(size_of::<Span>(), 16);
         assert!(
-            size_of::<PropVersion>() <= 56,
+            size_of::<PropVersion>() <= 64,
             "{}",
             size_of::<PropVersion>()
         );

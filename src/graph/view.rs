@@ -5,8 +5,9 @@
 //! - A fact is known at transaction `n` when the transaction that added it is `≤ n` and is not
 //!   hidden by a retraction in effect at `n` ([`Graph::dead_at`]).
 //! - A node exists when one of its creations is known; the latest known one gives its labels,
-//!   valid time and sources. Property versions and ends recorded before that creation belong
-//!   to an earlier, retracted incarnation and are not shown.
+//!   valid time and sources. Each property version and end is stamped with the incarnation it
+//!   was recorded for (the one shown when it was written); those of other incarnations are
+//!   not shown.
 //! - A node's valid time is its creation's, with the end replaced by the latest known `END`.
 //! - An edge is shown when it is known, no later incarnation of its id is known, and both its
 //!   endpoints are shown (so a view is always a subgraph).
@@ -88,7 +89,7 @@ impl<'g> View<'g> {
     }
 
     /// The latest known creation of a node: whether it exists at all in this transaction time.
-    fn creation(&self, n: NodeIndex) -> Option<&'g Creation> {
+    pub(crate) fn creation(&self, n: NodeIndex) -> Option<&'g Creation> {
         let data = self.graph.g.node_weight(n)?;
         data.created.iter().rev().find(|c| self.knows(c.tx))
     }
@@ -99,7 +100,7 @@ impl<'g> View<'g> {
             .ends
             .iter()
             .rev()
-            .find(|e| e.tx >= c.tx && self.knows(e.tx));
+            .find(|e| e.owner == c.tx && self.knows(e.tx));
         match end {
             Some(e) => c.valid.ended_at(&e.end),
             None => c.valid,
@@ -255,7 +256,7 @@ impl<'g> View<'g> {
         let range_last = self.valid.map_or(Day::MAX, |r| r.last);
         let mut best: Option<(&'g PropVersion, (Day, TxId))> = None;
         for v in versions {
-            if v.key != key || v.tx < since || !self.knows(v.tx) || !self.valid_ok(&v.valid) {
+            if v.key != key || v.owner != since || !self.knows(v.tx) || !self.valid_ok(&v.valid) {
                 continue;
             }
             let rank = (v.valid.last.min(range_last), v.tx);
@@ -275,7 +276,7 @@ impl<'g> View<'g> {
     ) -> impl Iterator<Item = &'g PropVersion> + '_ {
         versions
             .iter()
-            .filter(move |v| v.tx >= since && self.knows(v.tx) && self.valid_ok(&v.valid))
+            .filter(move |v| v.owner == since && self.knows(v.tx) && self.valid_ok(&v.valid))
     }
 
     fn keys_in_order(&self, versions: &'g [PropVersion], since: TxId) -> Vec<Sym> {
@@ -555,7 +556,7 @@ pub struct EndInfo<'g> {
 fn end_info<'v>(view: &'v View<'v>, ends: &'v [End], since: TxId) -> Option<EndInfo<'v>> {
     ends.iter()
         .rev()
-        .find(|e| e.tx >= since && view.knows(e.tx))
+        .find(|e| e.owner == since && view.knows(e.tx))
         .map(|e| EndInfo {
             end: e.end,
             sources: view.names(e.sources),

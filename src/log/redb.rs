@@ -140,7 +140,8 @@ impl RedbLog {
                     let header = decode_header(tx, v.value())?;
                     log.head = tx;
                     log.last_recorded = Some(header.recorded_at);
-                    if tx.0 != txs.len()? {
+                    let first = txs.first()?.map(|(k, _)| k.value());
+                    if tx.0 != txs.len()? || first != Some(1) {
                         return Err(LogError::Corrupt {
                             tx,
                             index: None,
@@ -316,7 +317,8 @@ impl RedbLog {
         let mut event_iter = events
             .range((from.0, 0)..=(to.0, u32::MAX))
             .map_err(LogError::from)?;
-        let mut expected_tx = None;
+        // Transactions count from 1 without gaps: anything else is damage.
+        let mut expected_tx = Some(TxId(from.0.max(1)));
         for item in txs.range(from.0..=to.0).map_err(LogError::from)? {
             let (k, v) = item.map_err(LogError::from)?;
             let tx = TxId(k.value());

@@ -88,14 +88,28 @@ impl Date {
 
     /// A day-precision date.
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
-        Date::from_edtf(EdtfDate::from_precision_opt(Precision::Day(
-            year, month, day,
-        ))?)
+        Date::from_precision(Precision::Day(year, month, day))
     }
 
     /// A year-precision date.
     pub fn from_year(year: i32) -> Option<Date> {
-        Date::from_edtf(EdtfDate::from_precision_opt(Precision::Year(year))?)
+        Date::from_precision(Precision::Year(year))
+    }
+
+    /// A date from its components; `None` for components that name no date. (The `edtf`
+    /// crate accepts some out-of-range components and panics on them later, so they are
+    /// checked here first.)
+    pub fn from_precision(precision: Precision) -> Option<Date> {
+        let month_ok = |m: u32| (1..=12).contains(&m);
+        let ok = match precision {
+            Precision::Month(_, m) | Precision::DayOfMonth(_, m) => month_ok(m),
+            Precision::Day(_, m, d) => month_ok(m) && (1..=31).contains(&d),
+            _ => true,
+        };
+        if !ok {
+            return None;
+        }
+        Date::from_edtf(EdtfDate::from_precision_opt(precision)?)
     }
 
     /// The underlying `edtf` date.
@@ -124,8 +138,11 @@ impl Date {
     }
 }
 
+// Unspecified digits count away from zero: `19XX` is 1900–1999, `-19XX` is -1999 to -1900.
 fn first_day(precision: Precision) -> Option<Day> {
     let (y, m, d) = match precision {
+        Precision::Century(y) if y < 0 => (y.checked_sub(99)?, 1, 1),
+        Precision::Decade(y) if y < 0 => (y.checked_sub(9)?, 1, 1),
         Precision::Century(y) | Precision::Decade(y) | Precision::Year(y) => (y, 1, 1),
         Precision::MonthOfYear(y) | Precision::DayOfYear(y) => (y, 1, 1),
         Precision::Season(y, s) => (y, season_months(s).0, 1),
@@ -137,6 +154,7 @@ fn first_day(precision: Precision) -> Option<Day> {
 
 fn last_day(precision: Precision) -> Option<Day> {
     let (y, m) = match precision {
+        Precision::Century(y) | Precision::Decade(y) if y < 0 => (y, 12),
         Precision::Century(y) => (y.checked_add(99)?, 12),
         Precision::Decade(y) => (y.checked_add(9)?, 12),
         Precision::Year(y) | Precision::MonthOfYear(y) | Precision::DayOfYear(y) => (y, 12),
@@ -292,6 +310,30 @@ impl ValidTime {
         ValidTime::new(bound(a)?, bound(b)?)
     }
 
+    /// Parses like [`ValidTime::parse`] but keeps an interval whose order is reversed: for
+    /// reading stored facts, whose order was checked when they were written (and must stay
+    /// readable if the rules for what covers which days are ever refined).
+    ///
+    /// # Errors
+    /// When the text is not EDTF.
+    pub fn parse_stored(text: &str) -> Result<ValidTime, TimeError> {
+        match ValidTime::parse(text) {
+            Err(TimeError::Reversed { .. }) => {
+                let (a, b) = text.trim().split_once('/').unwrap_or((text, text));
+                let bound = |s: &str| match s {
+                    ".." => Ok(Bound::Open),
+                    "" => Ok(Bound::Unknown),
+                    s => Date::parse(s).map(Bound::Date),
+                };
+                Ok(ValidTime {
+                    from: bound(a)?,
+                    to: bound(b)?,
+                })
+            }
+            other => other,
+        }
+    }
+
     /// The first day covered, or `Day::MIN` when open or unknown.
     pub fn first_day(&self) -> Day {
         match self.from {
@@ -427,6 +469,15 @@ mod tests {
     }
 
     #[test]
+    fn out_of_range_components_are_refused_not_panicked_on() {
+        assert_eq!(Date::from_ymd(2000, 0, 1), None);
+        assert_eq!(Date::from_ymd(2000, 13, 1), None);
+        assert_eq!(Date::from_ymd(2000, 2, 30), None);
+        assert_eq!(Date::from_precision(Precision::Month(2000, 20)), None);
+        assert_eq!(Date::from_precision(Precision::DayOfMonth(2000, 0)), None);
+    }
+
+    #[test]
     fn bad_dates_are_refused() {
         for text in [
             "2007-02-30",
@@ -447,5 +498,10 @@ mod tests {
         assert_eq!(winter.last_day(), day("2020-02-29"));
         let century = Date::parse("19XX").unwrap();
         assert_eq!(century.last_day(), day("1999-12-31"));
+        let bce = Date::parse("-19XX").unwrap();
+        assert_eq!(bce.first_day(), day("-1999-01-01"));
+        assert_eq!(bce.last_day(), day("-1900-12-31"));
+        let decade = Date::parse("-190X").unwrap();
+        assert_eq!(decade.first_day(), day("-1909-01-01"));
     }
 }

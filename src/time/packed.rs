@@ -1,7 +1,7 @@
 //! Dates and valid-time bounds packed into a `u32` each: the binary wire format of dates,
 //! and the compact form the graph stores.
 
-use super::{Bound, Date, EdtfDate, Precision, Season};
+use super::{Bound, Date, Precision, Season};
 
 /// The packed form of an open bound (`..`).
 pub const BOUND_OPEN: u32 = 0;
@@ -83,7 +83,9 @@ pub fn unpack_date(packed: u32) -> Option<Date> {
         8 => Precision::DayOfMonth(year, month),
         _ => return None,
     };
-    let date = EdtfDate::from_precision_opt(precision)?.and_certainty(certainty);
+    let date = Date::from_precision(precision)?
+        .edtf()
+        .and_certainty(certainty);
     let date = Date::from_edtf(date)?;
     // Refuse bits the packing would not have produced (a round trip must be exact).
     (pack_date(date) == packed).then_some(date)
