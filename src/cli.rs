@@ -78,14 +78,13 @@ pub fn open_kb(db: Option<&Path>, notice: &mut dyn Write) -> Result<Database<Red
             detail: e.to_string(),
         })?;
     }
-    let created = (|| {
-        let mut kb = Database::open_file(&path)?;
-        let mut input = BUNDLED_EVENTS.as_bytes();
-        let n = jsonl::import_events(&mut kb, &mut input, "bundled dataset")?;
-        Ok::<_, CliError>((kb, n))
-    })();
+    // An error opening is not ours to clean up (another process may be creating the same
+    // file); an error filling it is.
+    let mut kb = Database::open_file(&path)?;
+    let mut input = BUNDLED_EVENTS.as_bytes();
+    let created = jsonl::import_events(&mut kb, &mut input, "bundled dataset");
     match created {
-        Ok((kb, n)) => {
+        Ok(n) => {
             writeln!(
                 notice,
                 "created the default knowledge base at {} from the bundled dataset ({n} transactions)",
@@ -95,8 +94,9 @@ pub fn open_kb(db: Option<&Path>, notice: &mut dyn Write) -> Result<Database<Red
         }
         Err(e) => {
             // Never leave a half-made default behind: the next run would trust it.
+            drop(kb);
             let _ = std::fs::remove_file(&path);
-            Err(e)
+            Err(e.into())
         }
     }
 }

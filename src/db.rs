@@ -115,12 +115,15 @@ impl<L: Log> Database<L> {
     where
         E: From<CommitError>,
     {
+        // A write that panicked (in `f`, say) left pending state behind: take it back.
+        self.graph.rollback();
         let appender = self.log.begin().map_err(CommitError::from)?;
         let mut writer = Writer {
             appender,
             graph: &mut self.graph,
             open: None,
             written: Vec::new(),
+            failed: None,
         };
         let outcome = f(&mut writer);
         let Writer {
@@ -128,13 +131,19 @@ impl<L: Log> Database<L> {
             graph,
             open,
             written,
+            failed,
         } = writer;
-        let outcome = outcome.and_then(|()| match open {
-            Some((tx, _)) => Err(CommitError::from(LogError::Storage(format!(
+        let outcome = outcome.and_then(|()| match (failed, open) {
+            // `f` went on after an error: the log and the graph may disagree; write nothing.
+            (Some(reason), _) => Err(CommitError::from(LogError::Storage(format!(
+                "an earlier step of this write failed ({reason}); nothing was written"
+            )))
+            .into()),
+            (None, Some((tx, _))) => Err(CommitError::from(LogError::Storage(format!(
                 "transaction {tx} was begun and not ended"
             )))
             .into()),
-            None => appender.commit().map_err(|e| CommitError::from(e).into()),
+            (None, None) => appender.commit().map_err(|e| CommitError::from(e).into()),
         });
         match outcome {
             Ok(()) => {
@@ -155,9 +164,30 @@ pub struct Writer<'d, A: Appender> {
     graph: &'d mut Graph,
     open: Option<(TxId, u32)>,
     written: Vec<TxHeader>,
+    /// The first error, if any: after one, the writer refuses everything.
+    failed: Option<String>,
 }
 
 impl<A: Appender> Writer<'_, A> {
+    fn check(&self) -> Result<(), CommitError> {
+        match &self.failed {
+            Some(reason) => Err(LogError::Storage(format!(
+                "an earlier step of this write failed ({reason})"
+            ))
+            .into()),
+            None => Ok(()),
+        }
+    }
+
+    fn note<T>(&mut self, result: Result<T, CommitError>) -> Result<T, CommitError> {
+        if let Err(e) = &result
+            && self.failed.is_none()
+        {
+            self.failed = Some(e.to_string());
+        }
+        result
+    }
+
     /// Begins a transaction. `recorded_at` is kept as given when restoring a log.
     ///
     /// # Errors
@@ -167,7 +197,12 @@ impl<A: Appender> Writer<'_, A> {
         meta: &TxMeta,
         recorded_at: Option<Timestamp>,
     ) -> Result<TxId, CommitError> {
-        let tx = self.appender.begin_tx(meta, recorded_at)?;
+        self.check()?;
+        let result = self
+            .appender
+            .begin_tx(meta, recorded_at)
+            .map_err(CommitError::from);
+        let tx = self.note(result)?;
         let header = TxHeader {
             tx,
             recorded_at: recorded_at.unwrap_or_else(Timestamp::now),
@@ -184,12 +219,22 @@ impl<A: Appender> Writer<'_, A> {
     /// # Errors
     /// When the event is refused or the log fails.
     pub fn append(&mut self, event: Event) -> Result<(), CommitError> {
+        self.check()?;
+        let result = self.append_unchecked(event);
+        self.note(result)
+    }
+
+    fn append_unchecked(&mut self, event: Event) -> Result<(), CommitError> {
         let (tx, index) = self
             .open
             .ok_or_else(|| LogError::Storage("no transaction is open".into()))?;
         self.graph.validate(tx, index, &event)?;
         self.appender.append(&event)?;
+        let restores = matches!(event, Event::TxRetracted { .. }).then(|| event.clone());
         self.graph.apply(tx, index, event)?;
+        if let Some(event) = restores {
+            self.graph.check_restored(tx, index, &event)?;
+        }
         self.open = Some((tx, index + 1));
         Ok(())
     }
@@ -199,7 +244,9 @@ impl<A: Appender> Writer<'_, A> {
     /// # Errors
     /// When the log fails.
     pub fn end_tx(&mut self) -> Result<TxHeader, CommitError> {
-        let header = self.appender.end_tx()?;
+        self.check()?;
+        let result = self.appender.end_tx().map_err(CommitError::from);
+        let header = self.note(result)?;
         self.graph.end_tx(header.clone());
         self.open = None;
         self.written.push(header.clone());

@@ -156,3 +156,29 @@ fn errors_are_one_line_with_a_non_zero_exit_and_nothing_is_written() {
         stderr(&missing)
     );
 }
+
+/// Regression: an import accepted a transaction recorded before the one preceding it.
+#[test]
+fn an_import_whose_transaction_time_goes_back_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        diplograph::cli::BUNDLED_EVENTS.replace("2026-11-28T10:00:03Z", "2020-01-01T00:00:00Z");
+    let bad = dir.path().join("back.jsonl");
+    std::fs::write(&bad, text).unwrap();
+    let target = dir.path().join("t.redb");
+    let o = run(
+        dir.path(),
+        &[
+            "--db",
+            target.to_str().unwrap(),
+            "import-events",
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("transaction time never goes back"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -452,3 +452,59 @@ fn a_restored_incarnation_is_indexed_under_its_own_labels() {
     let seven = Value::Int(7);
     assert_eq!(db.view().nodes_by_property("A", "k", &seven).count(), 1);
 }
+
+/// Regression: a panic inside a `write` closure (caught by the caller) left pending facts in
+/// the graph, which the next commit then sealed although the log never held them.
+#[test]
+fn a_write_that_panicked_leaves_nothing_behind() {
+    let mut db = kb();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = db.write(|w| {
+            w.begin_tx(&meta("ghost"), None)?;
+            w.append(node("ghost", "Actor", &[], "../..", &[]))?;
+            panic!("the caller's code failed");
+            #[allow(unreachable_code)]
+            Ok::<(), CommitError>(())
+        });
+    }));
+    assert!(caught.is_err());
+    db.commit(meta("real"), vec![node("real", "Actor", &[], "../..", &[])])
+        .unwrap();
+    assert!(db.view().node("ghost").is_none());
+    let replayed = diplograph::Graph::replay(db.log(), None).unwrap();
+    assert_eq!(Snapshot::of(&replayed.view()), Snapshot::of(&db.view()));
+}
+
+/// A write whose closure ignores an error and goes on commits nothing.
+#[test]
+fn a_write_that_goes_on_after_an_error_commits_nothing() {
+    let mut db = kb();
+    let before = Snapshot::of(&db.view());
+    let result = db.write(|w| {
+        w.begin_tx(&meta("careless"), None)?;
+        let _ = w.append(edge("bad", "T", "banten", "nowhere", "../..", &[]));
+        w.append(node("later", "Actor", &[], "../..", &[]))
+            .and_then(|()| w.end_tx().map(|_| ()))
+            .or(Ok::<(), CommitError>(()))
+    });
+    assert!(result.is_err(), "{result:?}");
+    assert_eq!(Snapshot::of(&db.view()), before);
+    assert_eq!(db.log().head(), TxId(3));
+}
+
+/// Regression: retracting a retraction restored a Source whose key another Source had taken
+/// meanwhile, leaving two Sources with one key.
+#[test]
+fn restoring_a_source_whose_key_was_taken_is_refused() {
+    let mut db = Database::open(MemoryLog::new()).unwrap();
+    db.commit(meta("k1"), vec![source("k1")]).unwrap(); // 1
+    db.commit(meta("undo"), vec![retract(1, "x")]).unwrap(); // 2
+    let mut again = source("k1");
+    if let diplograph::Event::NodeAdded { id, .. } = &mut again {
+        *id = "k1-again".into();
+    }
+    db.commit(meta("k1 again"), vec![again]).unwrap(); // 3
+    let (_, reason, _) = refused(db.commit(meta("restore"), vec![retract(2, "x")]));
+    assert_eq!(reason, Refusal::DuplicateSourceKey("k1".into()));
+    assert_eq!(db.tx(), TxId(3));
+}

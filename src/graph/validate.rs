@@ -143,6 +143,35 @@ impl Graph {
     }
 }
 
+impl Graph {
+    /// Checks what applying event `index` of transaction `tx` restored: a retraction of a
+    /// retraction brings facts back, and they must not clash with facts added meanwhile
+    /// (two `Source` nodes with one key). Called after the event is applied (pending).
+    ///
+    /// # Errors
+    /// The clash, naming the event.
+    pub fn check_restored(&self, tx: TxId, index: u32, event: &Event) -> Result<(), EventError> {
+        if !matches!(event, Event::TxRetracted { .. }) {
+            return Ok(());
+        }
+        let view = self.pending_view();
+        let mut keys: Vec<&str> = view
+            .nodes_with_label("Source")
+            .filter_map(|n| n.property("key").and_then(|v| v.as_str()))
+            .collect();
+        keys.sort_unstable();
+        match keys.windows(2).find(|w| w[0] == w[1]) {
+            Some(w) => Err(EventError {
+                tx,
+                index,
+                summary: event.summary(),
+                reason: Refusal::DuplicateSourceKey(w[0].to_owned()),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
 fn check_id(id: &str) -> Result<(), Refusal> {
     if id.trim().is_empty() {
         return Err(Refusal::EmptyId);

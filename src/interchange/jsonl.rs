@@ -130,6 +130,7 @@ pub fn import_events<L: Log>(
         let mut line_no = 0u64;
         // (tx, events declared, events seen)
         let mut open: Option<(TxId, u64, u64)> = None;
+        let mut previous_time = None;
         loop {
             buf.clear();
             let n = input.read_line(&mut buf).map_err(|e| InterchangeError::Io {
@@ -175,6 +176,17 @@ pub fn import_events<L: Log>(
                     author: line.author.map(Cow::into_owned),
                     message: line.message.map(Cow::into_owned),
                 };
+                if previous_time.is_some_and(|p| line.recorded_at.0 < p) {
+                    return Err(bad(
+                        line_no,
+                        format!(
+                            "tx {} was recorded at {}, before the transaction preceding it; \
+                             transaction time never goes back",
+                            line.tx, line.recorded_at.0
+                        ),
+                    ));
+                }
+                previous_time = Some(line.recorded_at.0);
                 let tx = w.begin_tx(&meta, Some(line.recorded_at.0))?;
                 if tx.0 != line.tx {
                     return Err(bad(

@@ -40,6 +40,9 @@ pub struct RedbLog {
     path: PathBuf,
     head: TxId,
     last_recorded: Option<Timestamp>,
+    /// Set when a commit failed: whether it reached the disk is unknown, so further writes
+    /// are refused until the file is opened again (and replayed).
+    poisoned: Option<String>,
 }
 
 impl std::fmt::Debug for RedbLog {
@@ -100,6 +103,7 @@ impl RedbLog {
             path,
             head: TxId(0),
             last_recorded: None,
+            poisoned: None,
         };
         let read = log.db.begin_read()?;
         let meta = match read.open_table(META) {
@@ -263,6 +267,12 @@ impl Log for RedbLog {
     }
 
     fn begin(&mut self) -> Result<RedbAppender<'_>, LogError> {
+        if let Some(reason) = &self.poisoned {
+            return Err(LogError::Storage(format!(
+                "a commit failed earlier ({reason}); open the knowledge base again to see what \
+                 reached the disk"
+            )));
+        }
         let write = storage_guard(|| Ok(self.db.begin_write()?))?;
         Ok(RedbAppender {
             next_tx: self.head.next(),
@@ -457,7 +467,10 @@ impl Appender for RedbAppender<'_> {
         self.flush()?;
         // Durability::Immediate is redb's default: commit returns after fsync.
         let write = self.write.take().ok_or_else(no_open_tx)?;
-        storage_guard(|| Ok(write.commit()?))?;
+        if let Err(e) = storage_guard(|| Ok(write.commit()?)) {
+            self.log.poisoned = Some(e.to_string());
+            return Err(e);
+        }
         self.log.head = TxId(self.next_tx.0 - 1);
         self.log.last_recorded = self.last_recorded;
         Ok(())

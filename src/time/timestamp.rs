@@ -44,12 +44,16 @@ impl Timestamp {
     /// # Errors
     /// When the text is not RFC 3339.
     pub fn parse(text: &str) -> Result<Timestamp, TimeError> {
-        OffsetDateTime::parse(text, &Rfc3339)
-            .map(Timestamp::from_datetime)
-            .map_err(|e| TimeError::BadTimestamp {
+        let dt = OffsetDateTime::parse(text, &Rfc3339).map_err(|e| TimeError::BadTimestamp {
+            text: text.to_owned(),
+            detail: e.to_string(),
+        })?;
+        let unix_nanos =
+            i64::try_from(dt.unix_timestamp_nanos()).map_err(|_| TimeError::BadTimestamp {
                 text: text.to_owned(),
-                detail: e.to_string(),
-            })
+                detail: "transaction times must lie between 1677 and 2262".to_owned(),
+            })?;
+        Ok(Timestamp { unix_nanos })
     }
 }
 
@@ -73,5 +77,9 @@ mod tests {
         assert_eq!(Timestamp::parse(&text).unwrap(), t);
         assert!(text.ends_with('Z'), "{text}");
         assert!(Timestamp::parse("28/11/2026").is_err());
+        assert!(
+            Timestamp::parse("9999-12-31T00:00:00Z").is_err(),
+            "not clamped"
+        );
     }
 }
