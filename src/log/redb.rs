@@ -299,12 +299,14 @@ impl Log for RedbLog {
     }
 
     fn scan<V: LogVisitor>(&self, from: TxId, to: TxId, visitor: &mut V) -> Result<(), V::Error> {
+        // The transaction being read, to name it if the storage engine panics.
+        let reading = std::cell::Cell::new(from);
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.scan_unguarded(from, to, visitor)
+            self.scan_unguarded(from, to, visitor, &reading)
         }))
         .unwrap_or_else(|panic| {
             Err(corrupt(
-                from,
+                reading.get(),
                 None,
                 &format!("the storage engine failed: {}", panic_message(&panic)),
             )
@@ -319,6 +321,7 @@ impl RedbLog {
         from: TxId,
         to: TxId,
         visitor: &mut V,
+        reading: &std::cell::Cell<TxId>,
     ) -> Result<(), V::Error> {
         let read = self.db.begin_read().map_err(LogError::from)?;
         let txs = read.open_table(TXS).map_err(LogError::from)?;
@@ -332,6 +335,7 @@ impl RedbLog {
         for item in txs.range(from.0..=to.0).map_err(LogError::from)? {
             let (k, v) = item.map_err(LogError::from)?;
             let tx = TxId(k.value());
+            reading.set(tx);
             if let Some(expected) = expected_tx
                 && expected != tx
             {
