@@ -371,26 +371,31 @@ impl Graph {
             Value::Str(s) if s.is_heap_allocated() => s.len() + 16,
             _ => 0,
         };
+        // (records, long strings, long ids) of one node or edge.
+        let item = |props: &[PropVersion], ends: &[End], id: &Name| {
+            let records = props.len() * size_of::<PropVersion>() + ends.len() * size_of::<End>();
+            let strings: usize = props.iter().map(|p| heap_str(&p.value)).sum();
+            let id = if id.is_heap_allocated() {
+                id.len() + 16
+            } else {
+                0
+            };
+            (records, strings, id)
+        };
         let (mut node_props, mut edge_props, mut strings, mut ids) = (0, 0, 0, 0);
-        for n in self.g.node_weights() {
-            node_props +=
-                n.props.len() * size_of::<PropVersion>() + n.ends.len() * size_of::<End>();
-            strings += n.props.iter().map(|p| heap_str(&p.value)).sum::<usize>();
-            ids += if n.id.is_heap_allocated() {
-                n.id.len() + 16
-            } else {
-                0
-            };
+        for (r, st, id) in self
+            .g
+            .node_weights()
+            .map(|n| item(&n.props, &n.ends, &n.id))
+        {
+            (node_props, strings, ids) = (node_props + r, strings + st, ids + id);
         }
-        for e in self.g.edge_weights() {
-            edge_props +=
-                e.props.len() * size_of::<PropVersion>() + e.ends.len() * size_of::<End>();
-            strings += e.props.iter().map(|p| heap_str(&p.value)).sum::<usize>();
-            ids += if e.id.is_heap_allocated() {
-                e.id.len() + 16
-            } else {
-                0
-            };
+        for (r, st, id) in self
+            .g
+            .edge_weights()
+            .map(|e| item(&e.props, &e.ends, &e.id))
+        {
+            (edge_props, strings, ids) = (edge_props + r, strings + st, ids + id);
         }
         let table = |cap: usize, entry: usize| cap * (entry + 1);
         vec![
