@@ -373,7 +373,7 @@ impl Graph {
         };
         // (records, long strings, long ids) of one node or edge.
         let item = |props: &[PropVersion], ends: &[End], id: &Name| {
-            let records = props.len() * size_of::<PropVersion>() + ends.len() * size_of::<End>();
+            let records = std::mem::size_of_val(props) + std::mem::size_of_val(ends);
             let strings: usize = props.iter().map(|p| heap_str(&p.value)).sum();
             let id = if id.is_heap_allocated() {
                 id.len() + 16
