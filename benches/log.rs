@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group};
-use diplograph::event::{Event, Name, Props, Target, TxHeader, TxMeta};
+use diplograph::event::{Event, Name, Names, Props, Target, TxHeader, TxMeta};
 use diplograph::log::{Log, LogVisitor, RedbLog};
 use diplograph::time::{Bound, Date, TxId, ValidTime};
 use diplograph::value::Value;
@@ -134,7 +134,7 @@ fn valid_time(rng: &mut Rng, start: i32) -> ValidTime {
 }
 
 /// One or two citation keys of the Source nodes.
-fn cite(rng: &mut Rng, max: usize) -> Vec<Name> {
+fn cite(rng: &mut Rng, max: usize) -> Names {
     let n = 1 + rng.below(max);
     let first = rng.below(SOURCES);
     (0..n)
@@ -175,7 +175,7 @@ impl GenState {
             self.actors.push(Name::clone(&id));
             Event::NodeAdded {
                 id,
-                labels: vec!["Actor".into()],
+                labels: vec!["Actor".into()].into(),
                 props: props(vec![
                     ("name", Value::str(&format!("{place} {kind} {n}"))),
                     ("kind", Value::str(kind)),
@@ -192,7 +192,7 @@ impl GenState {
             self.agreements.push((Name::clone(&id), y));
             Event::NodeAdded {
                 id,
-                labels: vec!["Agreement".into()],
+                labels: vec!["Agreement".into()].into(),
                 props: props(vec![
                     ("name", Value::str(&format!("{place} {kind} no. {n}"))),
                     ("kind", Value::str(kind)),
@@ -294,13 +294,13 @@ fn synthetic_events(n: usize, seed: u64) -> Vec<(TxMeta, Vec<Event>)> {
                 let key = source_key(i);
                 Event::NodeAdded {
                     id: Name::new(&key),
-                    labels: vec!["Source".into()],
+                    labels: vec!["Source".into()].into(),
                     props: props(vec![
                         ("key", Value::str(&key)),
                         ("title", Value::str(&format!("Synthetic source number {i}"))),
                     ]),
                     valid: ValidTime::ALWAYS,
-                    sources: Vec::new(),
+                    sources: Names::new(),
                 }
             })
             .collect(),
@@ -539,14 +539,14 @@ fn small_tx_latency(c: &mut Criterion) {
             let events = vec![
                 Event::NodeAdded {
                     id: Name::clone(&node),
-                    labels: vec!["Actor".into()],
+                    labels: vec!["Actor".into()].into(),
                     props: props(vec![
                         ("name", Value::str(&format!("Latency actor {next}"))),
                         ("kind", Value::str("city")),
                         ("year", Value::Int(2007)),
                     ]),
                     valid,
-                    sources: vec![source_key(0)],
+                    sources: vec![source_key(0)].into(),
                 },
                 Event::EdgeAdded {
                     id: Name::new(format!("latency-edge-{next}")),
@@ -555,7 +555,7 @@ fn small_tx_latency(c: &mut Criterion) {
                     to: Name::new(agreement),
                     props: props(vec![("role", Value::str("signatory"))]),
                     valid,
-                    sources: vec![source_key(1)],
+                    sources: vec![source_key(1)].into(),
                 },
             ];
             db.commit(meta.clone(), events)

@@ -30,13 +30,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "sources",
             vec![Event::NodeAdded {
                 id: Name::new("src-1"),
-                labels: vec![s("Source")],
+                labels: vec![s("Source")].into(),
                 props: vec![
                     (s("key"), Value::str("syuryansyah2024")),
                     (s("year"), Value::Int(2024)),
                 ],
                 valid: ValidTime::ALWAYS,
-                sources: vec![],
+                sources: vec![].into(),
             }],
         ),
         (
@@ -45,7 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             vec![
                 Event::NodeAdded {
                     id: Name::new("banten"),
-                    labels: vec![s("Actor"), s("Province")],
+                    labels: vec![s("Actor"), s("Province")].into(),
                     props: vec![
                         (s("name"), Value::str("Banten")),
                         (
@@ -66,14 +66,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         ),
                     ],
                     valid: v("2000/.."),
-                    sources: vec![s("syuryansyah2024")],
+                    sources: vec![s("syuryansyah2024")].into(),
                 },
                 Event::NodeAdded {
                     id: Name::new("incheon"),
-                    labels: vec![s("Actor")],
+                    labels: vec![s("Actor")].into(),
                     props: vec![],
                     valid: v("19XX?/2004~"),
-                    sources: vec![],
+                    sources: vec![].into(),
                 },
                 Event::EdgeAdded {
                     id: Name::new("e1"),
@@ -82,7 +82,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     to: Name::new("incheon"),
                     props: vec![(s("role"), Value::str("signatory"))],
                     valid: v("2007-02-06/"),
-                    sources: vec![s("syuryansyah2024")],
+                    sources: vec![s("syuryansyah2024")].into(),
                 },
             ],
         ),
@@ -94,23 +94,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     target: Target::Node(Name::new("banten")),
                     props: vec![(s("stage"), Value::str("MoU")), (s("share"), Value::Null)],
                     valid: v("2010-21/2012-08"),
-                    sources: vec![],
+                    sources: vec![].into(),
                 },
                 Event::PropertiesSet {
                     target: Target::Edge(Name::new("e1")),
                     props: vec![(s("role"), Value::str("host"))],
                     valid: v("../2008"),
-                    sources: vec![s("syuryansyah2024")],
+                    sources: vec![s("syuryansyah2024")].into(),
                 },
                 Event::NodeEnded {
                     id: Name::new("incheon"),
                     end: d("2004-XX"),
-                    sources: vec![],
+                    sources: vec![].into(),
                 },
                 Event::EdgeEnded {
                     id: Name::new("e1"),
                     end: d("2019"),
-                    sources: vec![s("syuryansyah2024")],
+                    sources: vec![s("syuryansyah2024")].into(),
                 },
             ],
         ),

@@ -392,7 +392,7 @@ fn changes_to_a_restored_edge_land_on_the_incarnation_shown() {
         target: diplograph::Target::Edge("e".into()),
         props: props(&[("k", Value::Int(1))]),
         valid: diplograph::ValidTime::ALWAYS,
-        sources: vec![],
+        sources: vec![].into(),
     };
     db.commit(meta("end and set"), vec![end_edge("e", "2000"), set])
         .unwrap();

@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use diplograph::event::{Event, Name, Target};
+use diplograph::event::{Event, Name, Names, Target};
 use diplograph::graph::Graph;
 use diplograph::graph::snapshot::Snapshot;
 use diplograph::log::{Log, MemoryLog};
@@ -50,9 +50,9 @@ fn arb_value() -> impl Strategy<Value = Value> {
     ]
 }
 
-fn arb_sources() -> impl Strategy<Value = Vec<Name>> {
+fn arb_sources() -> impl Strategy<Value = Names> {
     prop_oneof![
-        3 => Just(Vec::new()),
+        3 => Just(Names::new()),
         1 => prop::sample::subsequence(KEYS.to_vec(), 1..2)
             .prop_map(|v| v.into_iter().map(Name::new).collect()),
     ]
@@ -83,7 +83,7 @@ fn arb_event() -> impl Strategy<Value = Event> {
         3 => (id(), prop::sample::select(vec!["Actor", "Agreement"]), arb_props(), arb_valid(), arb_sources())
             .prop_map(|(id, label, props, valid, sources)| Event::NodeAdded {
                 id,
-                labels: vec![label.into()],
+                labels: vec![label.into()].into(),
                 props,
                 valid,
                 sources
@@ -96,7 +96,7 @@ fn arb_event() -> impl Strategy<Value = Event> {
                 sources
             }
         ),
-        1 => (id(), arb_date()).prop_map(|(id, end)| Event::NodeEnded { id, end, sources: vec![] }),
+        1 => (id(), arb_date()).prop_map(|(id, end)| Event::NodeEnded { id, end, sources: Names::new() }),
         4 => (id(), endpoint(), endpoint(), arb_props(), arb_valid(), arb_sources()).prop_map(
             |(id, from, to, props, valid, sources)| Event::EdgeAdded {
                 id,
@@ -108,7 +108,7 @@ fn arb_event() -> impl Strategy<Value = Event> {
                 sources
             }
         ),
-        1 => (id(), arb_date()).prop_map(|(id, end)| Event::EdgeEnded { id, end, sources: vec![] }),
+        1 => (id(), arb_date()).prop_map(|(id, end)| Event::EdgeEnded { id, end, sources: Names::new() }),
         1 => (1u64..12).prop_map(|tx| retract(tx, "test")),
     ]
 }

@@ -18,6 +18,9 @@ use crate::value::Value;
 /// 23 bytes are stored inline, so decoding an event allocates little.
 pub type Name = smol_str::SmolStr;
 
+/// Labels or citation keys: usually one or two, so kept inline.
+pub type Names = smallvec::SmallVec<[Name; 2]>;
+
 /// Properties in the order they were given.
 pub type Props = Vec<(Name, Value)>;
 
@@ -39,13 +42,13 @@ pub enum Event {
         /// Stable external id, unique among live nodes.
         id: Name,
         /// Labels such as `Actor` or `Agreement`.
-        labels: Vec<Name>,
+        labels: Names,
         /// Initial properties, valid over the node's valid time.
         props: Props,
         /// When the node existed in the world.
         valid: ValidTime,
         /// Citation keys of supporting sources.
-        sources: Vec<Name>,
+        sources: Names,
     },
     /// Properties of a node or an edge took values over a valid time. Setting a value to
     /// null removes the property for that time.
@@ -57,7 +60,7 @@ pub enum Event {
         /// When they held.
         valid: ValidTime,
         /// Citation keys of supporting sources.
-        sources: Vec<Name>,
+        sources: Names,
     },
     /// A node stopped existing in the world at a date (inclusive).
     NodeEnded {
@@ -66,7 +69,7 @@ pub enum Event {
         /// Its last valid date.
         end: Date,
         /// Citation keys of supporting sources.
-        sources: Vec<Name>,
+        sources: Names,
     },
     /// A relationship came to be known.
     EdgeAdded {
@@ -83,7 +86,7 @@ pub enum Event {
         /// When the relationship held.
         valid: ValidTime,
         /// Citation keys of supporting sources.
-        sources: Vec<Name>,
+        sources: Names,
     },
     /// A relationship stopped holding at a date (inclusive).
     EdgeEnded {
@@ -92,7 +95,7 @@ pub enum Event {
         /// Its last valid date.
         end: Date,
         /// Citation keys of supporting sources.
-        sources: Vec<Name>,
+        sources: Names,
     },
     /// An earlier transaction was found wrong: its facts are hidden from views at this
     /// transaction and later, and stay visible to views before it.

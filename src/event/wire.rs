@@ -18,7 +18,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq, SerializeTuple, Serializer};
 use serde::{Deserialize, Serialize};
 
-use super::{Event, Name, Props, Target, TxHeader, TxMeta};
+use super::{Event, Name, Names, Props, Target, TxHeader, TxMeta};
 use crate::time::packed::{pack_bound, pack_date, unpack_bound, unpack_date};
 use crate::time::{Date, Timestamp, TxId, ValidTime};
 use crate::value::Value;
@@ -199,7 +199,7 @@ fn borrow_all(items: &[Name]) -> Vec<Cow<'_, str>> {
     items.iter().map(|s| Cow::Borrowed(s.as_str())).collect()
 }
 
-fn own_all(items: Vec<Cow<'_, str>>) -> Vec<Name> {
+fn own_all(items: Vec<Cow<'_, str>>) -> Names {
     items.iter().map(Name::new).collect()
 }
 
@@ -629,7 +629,7 @@ mod tests {
         vec![
             Event::NodeAdded {
                 id: Name::new("banten"),
-                labels: vec!["Actor".into()],
+                labels: smallvec::smallvec!["Actor".into()],
                 props: vec![
                     ("name".into(), Value::str("Banten")),
                     (
@@ -644,18 +644,18 @@ mod tests {
                     ),
                 ],
                 valid: ValidTime::parse("2000/..").unwrap(),
-                sources: vec!["syuryansyah2024".into()],
+                sources: smallvec::smallvec!["syuryansyah2024".into()],
             },
             Event::PropertiesSet {
                 target: Target::Edge(Name::new("e\"1")),
                 props: vec![("stage".into(), Value::str("MoU \u{1F600}"))],
                 valid: ValidTime::parse("2010?/2012-24").unwrap(),
-                sources: vec![],
+                sources: Names::new(),
             },
             Event::NodeEnded {
                 id: Name::new("x"),
                 end: Date::parse("19XX").unwrap(),
-                sources: vec![],
+                sources: Names::new(),
             },
             Event::TxRetracted {
                 tx: TxId(4),

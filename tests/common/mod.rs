@@ -30,17 +30,17 @@ pub fn props(items: &[(&str, Value)]) -> Props {
 pub fn source(key: &str) -> Event {
     Event::NodeAdded {
         id: Name::new(key),
-        labels: vec!["Source".into()],
+        labels: vec!["Source".into()].into(),
         props: props(&[("key", Value::str(key))]),
         valid: ValidTime::ALWAYS,
-        sources: vec![],
+        sources: vec![].into(),
     }
 }
 
 pub fn node(id: &str, label: &str, p: &[(&str, Value)], v: &str, sources: &[&str]) -> Event {
     Event::NodeAdded {
         id: Name::new(id),
-        labels: vec![label.into()],
+        labels: vec![label.into()].into(),
         props: props(p),
         valid: valid(v),
         sources: sources.iter().map(Name::new).collect(),
@@ -72,7 +72,7 @@ pub fn end_node(id: &str, d: &str) -> Event {
     Event::NodeEnded {
         id: Name::new(id),
         end: date(d),
-        sources: vec![],
+        sources: vec![].into(),
     }
 }
 
@@ -80,7 +80,7 @@ pub fn end_edge(id: &str, d: &str) -> Event {
     Event::EdgeEnded {
         id: Name::new(id),
         end: date(d),
-        sources: vec![],
+        sources: vec![].into(),
     }
 }
 
