@@ -381,22 +381,27 @@ impl Graph {
     fn prop_versions(
         &mut self,
         (tx, owner): (TxId, TxId),
-        props: Props,
+        mut props: Props,
         valid: ValidTime,
         sources: SetId,
     ) -> Vec<PropVersion> {
         let valid = Span::of(&valid);
-        props
-            .into_iter()
-            .map(|(key, value)| PropVersion {
+        let mut versions = Vec::with_capacity(props.len());
+        for (key, value) in props.drain(..) {
+            versions.push(PropVersion {
                 tx,
                 owner,
                 key: self.intern(&key),
                 sources,
                 value,
                 valid,
-            })
-            .collect()
+            });
+        }
+        if let Some(spent) = &mut self.spent {
+            // Replay hands the emptied vector back to the thread that allocated it.
+            spent.push(props);
+        }
+        versions
     }
 
     fn push_node_props(

@@ -24,7 +24,7 @@ use rustc_hash::{FxBuildHasher, FxHashMap};
 use smallvec::SmallVec;
 
 use crate::error::{EventError, LogError, OpenError};
-use crate::event::{Event, Name, TxHeader};
+use crate::event::{Event, Name, Props, TxHeader};
 use crate::log::{Log, LogVisitor};
 use crate::time::packed::{pack_bound, pack_date, unpack_bound};
 use crate::time::{Bound, Date, Day, DayRange, TxId, ValidTime};
@@ -261,6 +261,8 @@ pub struct Graph {
     pub(crate) headers: Vec<TxHeader>,
     pub(crate) journal: apply::Journal,
     pub(crate) recent_names: [Option<(Name, Sym)>; apply::RECENT_NAMES],
+    /// During replay, emptied property vectors to hand back to the reader thread.
+    pub(crate) spent: Option<Vec<Props>>,
 }
 
 impl std::fmt::Debug for Graph {
@@ -298,6 +300,7 @@ impl Graph {
             headers: Vec::new(),
             journal: apply::Journal::default(),
             recent_names: [const { None }; apply::RECENT_NAMES],
+            spent: None,
         }
     }
 
@@ -314,23 +317,33 @@ impl Graph {
         let mut graph = Graph::new();
         std::thread::scope(|scope| {
             let (sender, receiver) = mpsc::sync_channel::<Vec<Replayed>>(CHUNKS_IN_FLIGHT);
+            // Emptied chunks and property vectors go back to the reader, which allocated
+            // them: freeing memory of another thread's allocator arena is slow.
+            let (recycle, recycled) = mpsc::channel::<(Vec<Replayed>, Vec<Props>)>();
             let reader = scope.spawn(move || {
                 let mut feeder = Feeder {
                     sender,
                     chunk: Vec::with_capacity(CHUNK),
+                    recycled,
+                    spare: Vec::new(),
                 };
                 log.scan(TxId(1), to, &mut feeder)?;
                 feeder.flush()
             });
             let mut applied = Ok(());
-            'chunks: for chunk in receiver.iter() {
-                for item in chunk {
+            graph.spent = Some(Vec::new());
+            'chunks: for mut chunk in receiver.iter() {
+                for item in chunk.drain(..) {
                     if let Err(e) = graph.replay_one(item) {
                         applied = Err(e);
                         break 'chunks;
                     }
                 }
+                let spent = graph.spent.replace(Vec::new()).unwrap_or_default();
+                // The reader may be done already; then these are simply dropped here.
+                let _ = recycle.send((chunk, spent));
             }
+            graph.spent = None;
             // Dropping the receiver stops the reader if it is still going: its next send fails.
             drop(receiver);
             let read = reader
@@ -504,6 +517,8 @@ const CHUNKS_IN_FLIGHT: usize = 16;
 struct Feeder {
     sender: mpsc::SyncSender<Vec<Replayed>>,
     chunk: Vec<Replayed>,
+    recycled: mpsc::Receiver<(Vec<Replayed>, Vec<Props>)>,
+    spare: Vec<Vec<Replayed>>,
 }
 
 impl Feeder {
@@ -519,7 +534,18 @@ impl Feeder {
         if self.chunk.is_empty() {
             return Ok(());
         }
-        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
+        // Free what the applier handed back, and reuse its emptied chunks.
+        while let Ok((chunk, spent)) = self.recycled.try_recv() {
+            drop(spent);
+            if self.spare.len() < 4 {
+                self.spare.push(chunk);
+            }
+        }
+        let next = self
+            .spare
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(CHUNK));
+        let chunk = std::mem::replace(&mut self.chunk, next);
         self.sender
             .send(chunk)
             .map_err(|_| LogError::Storage("replay stopped".into()))
