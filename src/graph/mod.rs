@@ -315,6 +315,13 @@ impl Graph {
     pub fn replay<L: Log>(log: &L, to: Option<TxId>) -> Result<Graph, OpenError> {
         let to = to.unwrap_or(log.head());
         let mut graph = Graph::new();
+        if let Some(events) = log.event_count_hint() {
+            // Every node or edge is one event at least. Untouched capacity costs address
+            // space, not memory, and spares the graph's vectors their copies as they grow.
+            let n = usize::try_from(events).unwrap_or(0).min(1 << 26);
+            graph.g.reserve_nodes(n);
+            graph.g.reserve_edges(n);
+        }
         std::thread::scope(|scope| {
             let (sender, receiver) = mpsc::sync_channel::<Vec<Replayed>>(CHUNKS_IN_FLIGHT);
             // Emptied chunks and property vectors go back to the reader, which allocated

@@ -42,6 +42,12 @@ pub trait Log: Send + Sync {
     /// When the storage fails or a record is damaged.
     fn headers(&self, from: TxId, to: TxId) -> Result<Vec<TxHeader>, LogError>;
 
+    /// How many events the log holds, if the storage knows it cheaply (a sizing hint: replay
+    /// reserves room for the graph up front instead of growing it step by step).
+    fn event_count_hint(&self) -> Option<u64> {
+        None
+    }
+
     /// Streams transactions `from..=to`, in order: each header, then its events one at a time.
     ///
     /// # Errors

@@ -285,6 +285,14 @@ impl Log for RedbLog {
         })
     }
 
+    fn event_count_hint(&self) -> Option<u64> {
+        storage_guard(|| {
+            let read = self.db.begin_read()?;
+            Ok(read.open_table(EVENTS)?.len()?)
+        })
+        .ok()
+    }
+
     fn headers(&self, from: TxId, to: TxId) -> Result<Vec<TxHeader>, LogError> {
         storage_guard(|| {
             let read = self.db.begin_read()?;
