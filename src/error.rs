@@ -125,6 +125,9 @@ pub enum Refusal {
     /// An id that is empty.
     #[error("the id is empty")]
     EmptyId,
+    /// A label or relationship type that is empty.
+    #[error("a {0} cannot be empty")]
+    EmptyName(&'static str),
     /// A node id that is already in use.
     #[error("a node with id `{0}` already exists")]
     DuplicateNode(String),

@@ -294,8 +294,8 @@ impl Graph {
             valid: Span::of(&valid),
             sources,
         });
-        for i in 0..self.sets.get(label_set).len() {
-            let label = self.sets.get(label_set)[i];
+        let labels: SmallVec<[Sym; 4]> = self.sets.get(label_set).into();
+        for label in labels {
             let list = self.by_label.entry(label).or_default();
             if list.last() != Some(&n) {
                 list.push(n);
@@ -414,12 +414,13 @@ impl Graph {
         labels: SetId,
     ) {
         let versions = self.prop_versions(stamp, props, valid, sources);
+        let label_syms: SmallVec<[Sym; 4]> = self.sets.get(labels).into();
         for v in &versions {
             if !v.value.is_indexable() {
                 continue;
             }
-            for i in 0..self.sets.get(labels).len() {
-                let hash = prop_key(self.sets.get(labels)[i], v.key, &v.value);
+            for &label in &label_syms {
+                let hash = prop_key(label, v.key, &v.value);
                 let pushed = match self.by_prop.entry(hash) {
                     Entry::Occupied(mut o) => o.get_mut().push(n),
                     Entry::Vacant(slot) => {

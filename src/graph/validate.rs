@@ -179,12 +179,9 @@ fn check_id(id: &str) -> Result<(), Refusal> {
     Ok(())
 }
 
-fn check_names(what: &str, names: &[Name]) -> Result<(), Refusal> {
+fn check_names(what: &'static str, names: &[Name]) -> Result<(), Refusal> {
     match names.iter().find(|n| n.trim().is_empty()) {
-        Some(_) => Err(Refusal::BadValue {
-            key: what.to_owned(),
-            detail: format!("a {what} cannot be empty"),
-        }),
+        Some(_) => Err(Refusal::EmptyName(what)),
         None => Ok(()),
     }
 }

@@ -1,7 +1,7 @@
 //! An in-memory log, for tests and fuzzing. It stores the same encoded records as the redb
 //! log, so every test through it also exercises the wire format.
 
-use super::{Appender, Log, LogVisitor, OpenTx, next_timestamp, no_open_tx, tx_already_open};
+use super::{Appender, Log, LogVisitor, next_timestamp, no_open_tx, tx_already_open};
 use crate::error::LogError;
 use crate::event::wire;
 use crate::event::{Event, TxHeader, TxMeta};
@@ -61,7 +61,7 @@ impl MemoryLog {
 pub struct MemoryAppender<'a> {
     log: &'a mut MemoryLog,
     staged: Vec<StoredTx>,
-    open: Option<(OpenTx, Vec<Vec<u8>>)>,
+    open: Option<(TxHeader, Vec<Vec<u8>>)>,
     writes_left: Option<u64>,
     last_recorded: Option<Timestamp>,
 }
@@ -132,7 +132,7 @@ impl Appender for MemoryAppender<'_> {
         recorded_at: Option<Timestamp>,
     ) -> Result<TxId, LogError> {
         if let Some((open, _)) = &self.open {
-            return Err(tx_already_open(open.header.tx));
+            return Err(tx_already_open(open.tx));
         }
         let tx = TxId(self.log.head().0 + self.staged.len() as u64 + 1);
         let recorded_at = next_timestamp(self.last_recorded, recorded_at);
@@ -143,7 +143,7 @@ impl Appender for MemoryAppender<'_> {
             meta: meta.clone(),
             event_count: 0,
         };
-        self.open = Some((OpenTx { header }, Vec::new()));
+        self.open = Some((header, Vec::new()));
         Ok(tx)
     }
 
@@ -151,30 +151,30 @@ impl Appender for MemoryAppender<'_> {
         self.charge_write()?;
         let (open, events) = self.open.as_mut().ok_or_else(no_open_tx)?;
         let bytes = wire::encode_event(event).map_err(|detail| LogError::Encode {
-            tx: open.header.tx,
-            index: open.header.event_count as u32,
+            tx: open.tx,
+            index: open.event_count as u32,
             detail,
         })?;
         events.push(bytes);
-        open.header.event_count += 1;
+        open.event_count += 1;
         Ok(())
     }
 
     fn end_tx(&mut self) -> Result<TxHeader, LogError> {
         self.charge_write()?;
         let (open, events) = self.open.take().ok_or_else(no_open_tx)?;
-        let header = wire::encode_header(&open.header).map_err(|detail| LogError::Encode {
-            tx: open.header.tx,
+        let header = wire::encode_header(&open).map_err(|detail| LogError::Encode {
+            tx: open.tx,
             index: 0,
             detail,
         })?;
         self.staged.push(StoredTx { header, events });
-        Ok(open.header)
+        Ok(open)
     }
 
     fn commit(self) -> Result<(), LogError> {
         if let Some((open, _)) = &self.open {
-            return Err(tx_already_open(open.header.tx));
+            return Err(tx_already_open(open.tx));
         }
         self.log.txs.extend(self.staged);
         self.log.writes_left = self.writes_left;

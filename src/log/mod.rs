@@ -111,12 +111,6 @@ pub trait Appender {
     fn commit(self) -> Result<(), LogError>;
 }
 
-/// State shared by appenders: which transaction is open and how many events it has.
-#[derive(Debug)]
-pub(crate) struct OpenTx {
-    pub header: TxHeader,
-}
-
 /// The clock for `recorded_at`: never goes back, so transaction time is ordered.
 pub(crate) fn next_timestamp(previous: Option<Timestamp>, given: Option<Timestamp>) -> Timestamp {
     match given {

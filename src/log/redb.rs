@@ -16,7 +16,7 @@ use redb::{
     StorageBackend, TableDefinition, TableError, WriteTransaction,
 };
 
-use super::{Appender, Log, LogVisitor, OpenTx, next_timestamp, no_open_tx, tx_already_open};
+use super::{Appender, Log, LogVisitor, next_timestamp, no_open_tx, tx_already_open};
 use crate::error::LogError;
 use crate::event::wire::{self, FORMAT_VERSION};
 use crate::event::{Event, TxHeader, TxMeta};
@@ -206,28 +206,35 @@ impl Drop for RedbLog {
     }
 }
 
-/// Runs a storage operation, turning a panic of the storage engine into an error.
-fn storage_guard<T>(f: impl FnOnce() -> Result<T, LogError>) -> Result<T, LogError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
-        Err(LogError::Storage(format!(
-            "the storage engine failed ({}); the file may be damaged",
-            panic_message(&panic)
-        )))
-    })
-}
-
 /// redb panics on some kinds of damage ("malformed allocator state") instead of returning an
-/// error. A damaged file is input we do not control, so such a panic becomes an error here.
-fn guard_panics<T>(path: &Path, f: impl FnOnce() -> Result<T, LogError>) -> Result<T, LogError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
-        Err(LogError::NotAKnowledgeBase {
-            path: path.to_path_buf(),
-            detail: format!("it is damaged ({})", panic_message(&panic)),
-        })
+/// error. A damaged file is input we do not control, so every call into the storage engine
+/// goes through this: a panic becomes the error `on_panic` makes of its message.
+fn catch_engine_panic<T, E>(
+    f: impl FnOnce() -> Result<T, E>,
+    on_panic: impl FnOnce(String) -> E,
+) -> Result<T, E> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|panic| Err(on_panic(panic_message(&panic))))
+}
+
+/// A storage operation on an open file.
+fn storage_guard<T>(f: impl FnOnce() -> Result<T, LogError>) -> Result<T, LogError> {
+    catch_engine_panic(f, |panic| {
+        LogError::Storage(format!(
+            "the storage engine failed ({panic}); the file may be damaged"
+        ))
     })
 }
 
-pub(crate) fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+/// Opening a file.
+fn guard_panics<T>(path: &Path, f: impl FnOnce() -> Result<T, LogError>) -> Result<T, LogError> {
+    catch_engine_panic(f, |panic| LogError::NotAKnowledgeBase {
+        path: path.to_path_buf(),
+        detail: format!("it is damaged ({panic})"),
+    })
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
@@ -309,17 +316,17 @@ impl Log for RedbLog {
     fn scan<V: LogVisitor>(&self, from: TxId, to: TxId, visitor: &mut V) -> Result<(), V::Error> {
         // The transaction being read, to name it if the storage engine panics.
         let reading = std::cell::Cell::new(from);
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.scan_unguarded(from, to, visitor, &reading)
-        }))
-        .unwrap_or_else(|panic| {
-            Err(corrupt(
-                reading.get(),
-                None,
-                &format!("the storage engine failed: {}", panic_message(&panic)),
-            )
-            .into())
-        })
+        catch_engine_panic(
+            || self.scan_unguarded(from, to, visitor, &reading),
+            |panic| {
+                corrupt(
+                    reading.get(),
+                    None,
+                    &format!("the storage engine failed: {panic}"),
+                )
+                .into()
+            },
+        )
     }
 }
 
@@ -387,7 +394,7 @@ pub struct RedbAppender<'a> {
     write: Option<WriteTransaction>,
     next_tx: TxId,
     last_recorded: Option<Timestamp>,
-    open: Option<OpenTx>,
+    open: Option<TxHeader>,
     buffer: Vec<((u64, u32), Vec<u8>)>,
     buffer_bytes: usize,
 }
@@ -418,33 +425,31 @@ impl Appender for RedbAppender<'_> {
         recorded_at: Option<Timestamp>,
     ) -> Result<TxId, LogError> {
         if let Some(open) = &self.open {
-            return Err(tx_already_open(open.header.tx));
+            return Err(tx_already_open(open.tx));
         }
         let tx = self.next_tx;
         let recorded_at = next_timestamp(self.last_recorded, recorded_at);
         self.last_recorded = Some(recorded_at);
-        self.open = Some(OpenTx {
-            header: TxHeader {
-                tx,
-                recorded_at,
-                meta: meta.clone(),
-                event_count: 0,
-            },
+        self.open = Some(TxHeader {
+            tx,
+            recorded_at,
+            meta: meta.clone(),
+            event_count: 0,
         });
         Ok(tx)
     }
 
     fn append(&mut self, event: &Event) -> Result<(), LogError> {
         let open = self.open.as_mut().ok_or_else(no_open_tx)?;
-        let tx = open.header.tx;
-        let index = u32::try_from(open.header.event_count).map_err(|_| LogError::Encode {
+        let tx = open.tx;
+        let index = u32::try_from(open.event_count).map_err(|_| LogError::Encode {
             tx,
             index: u32::MAX,
             detail: "a transaction holds at most 2^32 events".to_owned(),
         })?;
         let bytes =
             wire::encode_event(event).map_err(|detail| LogError::Encode { tx, index, detail })?;
-        open.header.event_count += 1;
+        open.event_count += 1;
         self.buffer_bytes += bytes.len();
         self.buffer.push(((tx.0, index), bytes));
         if self.buffer.len() >= FLUSH_EVENTS || self.buffer_bytes >= FLUSH_BYTES {
@@ -455,7 +460,7 @@ impl Appender for RedbAppender<'_> {
 
     fn end_tx(&mut self) -> Result<TxHeader, LogError> {
         let open = self.open.take().ok_or_else(no_open_tx)?;
-        let header = open.header;
+        let header = open;
         let bytes = wire::encode_header(&header).map_err(|detail| LogError::Encode {
             tx: header.tx,
             index: 0,
@@ -474,7 +479,7 @@ impl Appender for RedbAppender<'_> {
 
     fn commit(mut self) -> Result<(), LogError> {
         if let Some(open) = &self.open {
-            return Err(tx_already_open(open.header.tx));
+            return Err(tx_already_open(open.tx));
         }
         self.flush()?;
         // Durability::Immediate is redb's default: commit returns after fsync.

@@ -112,6 +112,14 @@ impl Date {
         Date::from_edtf(EdtfDate::from_precision_opt(precision)?)
     }
 
+    /// The same date with another qualifier (`?`, `~`, `%`); the days it covers stay.
+    pub fn with_certainty(self, certainty: Certainty) -> Date {
+        Date {
+            edtf: self.edtf.and_certainty(certainty),
+            ..self
+        }
+    }
+
     /// The underlying `edtf` date.
     pub fn edtf(&self) -> EdtfDate {
         self.edtf
@@ -288,26 +296,8 @@ impl ValidTime {
     /// # Errors
     /// When the text is not EDTF, holds a date-time, or ends before it starts.
     pub fn parse(text: &str) -> Result<ValidTime, TimeError> {
-        let text = text.trim();
-        if text == ".." || text == "../.." {
-            return Ok(ValidTime::ALWAYS);
-        }
-        let Some((a, b)) = text.split_once('/') else {
-            let d = Date::parse(text)?;
-            return ValidTime::new(Bound::Date(d), Bound::Date(d));
-        };
-        let bound = |s: &str| -> Result<Bound, TimeError> {
-            match s {
-                ".." => Ok(Bound::Open),
-                "" => Ok(Bound::Unknown),
-                s => Date::parse(s)
-                    .map(Bound::Date)
-                    .map_err(|_| TimeError::BadDate {
-                        text: text.to_owned(),
-                    }),
-            }
-        };
-        ValidTime::new(bound(a)?, bound(b)?)
+        let (from, to) = parse_bounds(text)?;
+        ValidTime::new(from, to)
     }
 
     /// Parses like [`ValidTime::parse`] but keeps an interval whose order is reversed: for
@@ -317,21 +307,8 @@ impl ValidTime {
     /// # Errors
     /// When the text is not EDTF.
     pub fn parse_stored(text: &str) -> Result<ValidTime, TimeError> {
-        match ValidTime::parse(text) {
-            Err(TimeError::Reversed { .. }) => {
-                let (a, b) = text.trim().split_once('/').unwrap_or((text, text));
-                let bound = |s: &str| match s {
-                    ".." => Ok(Bound::Open),
-                    "" => Ok(Bound::Unknown),
-                    s => Date::parse(s).map(Bound::Date),
-                };
-                Ok(ValidTime {
-                    from: bound(a)?,
-                    to: bound(b)?,
-                })
-            }
-            other => other,
-        }
+        let (from, to) = parse_bounds(text)?;
+        Ok(ValidTime { from, to })
     }
 
     /// The first day covered, or `Day::MIN` when open or unknown.
@@ -383,6 +360,28 @@ impl fmt::Display for ValidTime {
         f.write_str("/")?;
         self.to.write(f)
     }
+}
+
+/// The two bounds of an EDTF date or interval, in the order written.
+fn parse_bounds(text: &str) -> Result<(Bound, Bound), TimeError> {
+    let text = text.trim();
+    if text == ".." || text == "../.." {
+        return Ok((Bound::Open, Bound::Open));
+    }
+    let Some((a, b)) = text.split_once('/') else {
+        let d = Date::parse(text)?;
+        return Ok((Bound::Date(d), Bound::Date(d)));
+    };
+    let bound = |s: &str| match s {
+        ".." => Ok(Bound::Open),
+        "" => Ok(Bound::Unknown),
+        s => Date::parse(s)
+            .map(Bound::Date)
+            .map_err(|_| TimeError::BadDate {
+                text: text.to_owned(),
+            }),
+    };
+    Ok((bound(a)?, bound(b)?))
 }
 
 /// An inclusive range of days: what a valid-time filter asks about.

@@ -83,10 +83,7 @@ pub fn unpack_date(packed: u32) -> Option<Date> {
         8 => Precision::DayOfMonth(year, month),
         _ => return None,
     };
-    let date = Date::from_precision(precision)?
-        .edtf()
-        .and_certainty(certainty);
-    let date = Date::from_edtf(date)?;
+    let date = Date::from_precision(precision)?.with_certainty(certainty);
     // Refuse bits the packing would not have produced (a round trip must be exact).
     (pack_date(date) == packed).then_some(date)
 }
