@@ -19,6 +19,7 @@ pub mod event;
 pub mod graph;
 pub mod interchange;
 pub mod log;
+pub mod query;
 pub mod time;
 pub mod value;
 

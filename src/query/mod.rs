@@ -1,0 +1,11 @@
+//! The query language: text → [`ast`] (parser) → plan → rows, on a view of the graph.
+//!
+//! - [`ast`]: the syntax tree, with spans into the source.
+//! - [`parser`]: nom parsers, one function per grammar rule (`grammar/diplograph.ebnf`).
+//! - [`error`]: errors and warnings that point into the text, rendered with a caret.
+
+pub mod ast;
+pub mod error;
+pub mod parser;
+
+pub use error::{ErrorKind, QueryError, Warning};
