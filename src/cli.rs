@@ -11,6 +11,9 @@ use crate::error::{InterchangeError, OpenError};
 use crate::graph::snapshot::Stats;
 use crate::interchange::jsonl;
 use crate::log::{Log, RedbLog};
+use crate::query::eval::{Env, Params};
+use crate::query::format::{self, Format};
+use crate::query::{Session, Val, parser};
 use crate::time::TxId;
 
 /// The bundled dataset, as a JSON Lines event log.
@@ -40,6 +43,12 @@ pub enum CliError {
         /// What failed.
         detail: String,
     },
+    /// A statement failed: the rendered error, with line, column and caret.
+    #[error("{0}")]
+    Query(String),
+    /// A bad argument.
+    #[error("{0}")]
+    Usage(String),
     /// No place for the default knowledge base.
     #[error("no data directory for the default knowledge base; pass `--db FILE` or set {DB_ENV}")]
     NoDataDir,
@@ -213,4 +222,80 @@ pub fn import_events_command<L: Log>(
     };
     writeln!(out, "imported {n} transactions (now at tx {})", kb.tx())?;
     Ok(())
+}
+
+/// Runs a script (one or more `;`-separated statements) and prints each result.
+///
+/// `name` names the source in messages (a file, or `query`). Statements run in order; on
+/// the first error it stops: what earlier statements committed stays, the failing
+/// statement wrote nothing, and the error names the source, the statement's number, line
+/// and column.
+///
+/// # Errors
+/// A statement that fails, or output that cannot be written.
+pub fn run_script<L: Log>(
+    kb: &mut Database<L>,
+    session: &mut Session,
+    source: &str,
+    name: &str,
+    format: Format,
+    out: &mut dyn Write,
+    warnings: &mut dyn Write,
+) -> Result<usize, CliError> {
+    let color = false;
+    let script = parser::parse_script(source)
+        .map_err(|e| CliError::Query(format!("{name}: {}", e.render(name, source, color))))?;
+    let mut count = 0;
+    for (i, statement) in script.statements.iter().enumerate() {
+        let started = std::time::Instant::now();
+        let outcome = session.execute(kb, source, statement).map_err(|e| {
+            CliError::Query(format!(
+                "{name}, statement {}: {}",
+                i + 1,
+                e.render(name, source, color)
+            ))
+        })?;
+        for w in &outcome.warnings {
+            write!(warnings, "{}", w.render(name, source, color))?;
+        }
+        let elapsed = (format == Format::Table).then(|| started.elapsed());
+        if !outcome.output.columns.is_empty() || format == Format::Table {
+            out.write_all(format::render(&outcome, format, elapsed).as_bytes())?;
+        }
+        count += 1;
+    }
+    if session.in_group() {
+        return Err(CliError::Query(format!(
+            "{name}: BEGIN without COMMIT at the end; the queued statements were not written"
+        )));
+    }
+    Ok(count)
+}
+
+/// Parses `--param name=value`: the value is a literal of the language (`5`, `"Banten"`,
+/// `[1, 2]`, `date("2007")`), or else taken as a string.
+///
+/// # Errors
+/// When there is no `=`.
+pub fn parse_param(kb: &Database<impl Log>, text: &str) -> Result<(String, Val), CliError> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| CliError::Usage(format!("--param expects name=value, found `{text}`")))?;
+    let name = name.trim().trim_start_matches('$').to_owned();
+    let value = match parser::parse_expression(value) {
+        Ok(expr) => {
+            let view = kb.view();
+            let params = Params::new();
+            let env = Env {
+                view: &view,
+                params: &params,
+                names: &[],
+                row: &[],
+                aggregates: &[],
+            };
+            env.eval(&expr).unwrap_or_else(|_| Val::str(value))
+        }
+        Err(_) => Val::str(value),
+    };
+    Ok((name, value))
 }

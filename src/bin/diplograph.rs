@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use diplograph::cli::{self, CliError};
+use diplograph::query::Session;
+use diplograph::query::format::Format;
 
 /// An event-sourced, bitemporal knowledge graph of paradiplomacy.
 #[derive(Parser)]
@@ -22,6 +24,35 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a query (or several, separated by `;`) and print the results.
+    Query {
+        /// The query text.
+        query: String,
+        /// Output format: table, json or csv.
+        #[arg(long, short, default_value = "table")]
+        format: Format,
+        /// A parameter, `name=value` (a literal such as 5, "Banten", [1, 2]); repeatable.
+        #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        #[command(flatten)]
+        limits: Limits,
+    },
+    /// Run script files (`.dgq`: statements separated by `;`), in order. Each statement that
+    /// writes is one transaction (or BEGIN … COMMIT groups them); on error it stops, naming
+    /// the file and statement, having written nothing of that statement.
+    Run {
+        /// The scripts.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format: table, json or csv.
+        #[arg(long, short, default_value = "table")]
+        format: Format,
+        /// A parameter, `name=value`; repeatable.
+        #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        #[command(flatten)]
+        limits: Limits,
+    },
     /// List transactions: number, time, author, event count, message.
     Log {
         /// First transaction to list.
@@ -50,12 +81,71 @@ enum Command {
     },
 }
 
+/// Limits of each statement.
+#[derive(clap::Args)]
+struct Limits {
+    /// Seconds a statement may run (0: no limit).
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    timeout: u64,
+    /// Rows a result may have.
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    max_rows: usize,
+    /// Recorded as the author of the transactions written.
+    #[arg(long, value_name = "NAME")]
+    author: Option<String>,
+}
+
+fn session<L: diplograph::log::Log>(
+    kb: &diplograph::Database<L>,
+    params: &[String],
+    limits: &Limits,
+) -> Result<Session, CliError> {
+    let mut s = Session::new();
+    s.timeout = (limits.timeout > 0).then(|| std::time::Duration::from_secs(limits.timeout));
+    s.max_rows = limits.max_rows;
+    s.author = limits.author.clone();
+    for p in params {
+        let (k, v) = cli::parse_param(kb, p)?;
+        s.params.insert(k, v);
+    }
+    Ok(s)
+}
+
 fn run(args: Args) -> Result<(), CliError> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut notice = std::io::stderr();
     let mut kb = cli::open_kb(args.db.as_deref(), &mut notice)?;
     match args.command {
+        Command::Query {
+            query,
+            format,
+            params,
+            limits,
+        } => {
+            let mut s = session(&kb, &params, &limits)?;
+            let mut err = std::io::stderr();
+            cli::run_script(&mut kb, &mut s, &query, "query", format, &mut out, &mut err)?;
+            Ok(())
+        }
+        Command::Run {
+            files,
+            format,
+            params,
+            limits,
+        } => {
+            let mut s = session(&kb, &params, &limits)?;
+            let mut err = std::io::stderr();
+            for file in files {
+                let source = std::fs::read_to_string(&file).map_err(|e| CliError::File {
+                    path: file.clone(),
+                    detail: e.to_string(),
+                })?;
+                let name = file.display().to_string();
+                cli::run_script(&mut kb, &mut s, &source, &name, format, &mut out, &mut err)?;
+            }
+            Ok(())
+        }
         Command::Log { from, limit } => cli::log_command(&kb, from, limit, &mut out),
         Command::Stats { at_tx } => cli::stats_command(&kb, at_tx, &mut out),
         Command::ExportEvents { output: None } => cli::export_events_command(&kb, &mut out),

@@ -408,6 +408,39 @@ impl Graph {
         self.symbols.get(name)
     }
 
+    /// Labels any node ever had, sorted.
+    pub fn label_names(&self) -> Vec<&str> {
+        self.sorted_names(self.by_label.keys())
+    }
+
+    /// Relationship types any edge ever had, sorted.
+    pub fn type_names(&self) -> Vec<&str> {
+        self.sorted_names(self.by_type.keys())
+    }
+
+    /// Every interned name (labels, types, property keys, source keys), sorted.
+    pub fn symbol_names(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.symbols.strings().collect();
+        v.sort_unstable();
+        v
+    }
+
+    fn sorted_names<'a>(&'a self, syms: impl Iterator<Item = &'a Sym>) -> Vec<&'a str> {
+        let mut v: Vec<&str> = syms.map(|s| self.resolve(*s)).collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Whether nothing was ever added.
+    pub fn is_empty(&self) -> bool {
+        self.g.node_count() == 0
+    }
+
+    /// The view of everything applied, pending writes included: what a write reads.
+    pub(crate) fn view_pending(&self) -> View<'_> {
+        View::new(self, self.head)
+    }
+
     /// The members of an interned set.
     pub fn set(&self, id: SetId) -> &[Sym] {
         self.sets.get(id)

@@ -99,7 +99,7 @@ impl QueryError {
     /// with a caret. `name` names the source (a file, or `query`); `color` for a terminal.
     pub fn render(&self, name: &str, source: &str, color: bool) -> String {
         render(
-            ariadne::ReportKind::Error,
+            ariadne::Color::Red,
             self.kind.name(),
             &self.message,
             self.span,
@@ -131,7 +131,7 @@ impl Warning {
     /// The warning as a person reads it, like [`QueryError::render`].
     pub fn render(&self, name: &str, source: &str, color: bool) -> String {
         render(
-            ariadne::ReportKind::Warning,
+            ariadne::Color::Yellow,
             "warning",
             &self.message,
             Some(self.span),
@@ -160,7 +160,7 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 }
 
 fn render(
-    kind: ariadne::ReportKind<'_>,
+    color_of: ariadne::Color,
     title: &str,
     message: &str,
     span: Option<Span>,
@@ -172,15 +172,20 @@ fn render(
         return format!("{title}: {message}");
     };
     let (line, column) = line_column(source, span.start);
-    let header = format!("{title} at line {line}, column {column}: {message}");
+    let header = format!("line {line}, column {column}: {message}");
     // ariadne counts characters, not bytes.
     let start = floor_char_boundary(source, span.start.min(source.len()));
     let end = floor_char_boundary(source, span.end.min(source.len())).max(start);
     let char_start = source[..start].chars().count();
     let char_end = char_start + source[start..end].chars().count().max(1);
     let name = name.to_string();
-    let label = ariadne::Label::new((name.clone(), char_start..char_end)).with_message(message);
+    // The caret's note repeats a short message; a long one is in the header only.
+    let mut label = ariadne::Label::new((name.clone(), char_start..char_end));
+    if message.chars().count() <= 60 {
+        label = label.with_message(message);
+    }
     let mut out = Vec::new();
+    let kind = ariadne::ReportKind::Custom(title, color_of);
     let written = ariadne::Report::build(kind, (name.clone(), char_start..char_end))
         .with_config(
             ariadne::Config::default()
@@ -192,9 +197,29 @@ fn render(
         .finish()
         .write((name, ariadne::Source::from(source)), &mut out);
     match written {
+        // ariadne colours a custom report kind even when told not to colour: strip it.
+        Ok(()) if !color => strip_ansi(&String::from_utf8_lossy(&out)),
         Ok(()) => String::from_utf8_lossy(&out).into_owned(),
         Err(_) => header,
     }
+}
+
+/// Removes terminal colour sequences (`ESC [ … m`).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -6,6 +6,16 @@
 
 pub mod ast;
 pub mod error;
+#[path = "parser_mine.rs"]
 pub mod parser;
 
 pub use error::{ErrorKind, QueryError, Warning};
+pub mod eval;
+pub mod exec;
+pub mod format;
+pub mod session;
+pub mod value;
+
+pub use exec::{Budget, Output};
+pub use session::{Outcome, Session};
+pub use value::{Cell, Val};

@@ -1,0 +1,1797 @@
+//! Evaluation of a query's clauses, on a view of the graph: each clause turns a table of
+//! rows into the next.
+//!
+//! Planning happens per clause, just before it runs, when it is known which variables are
+//! bound: a path pattern starts from its cheaper end — a bound variable, then an id
+//! (`{id: …}`), then the (label, property) index for an inline property or an equality in
+//! `WHERE`, then a label, then every node — and walks edges from there.
+//!
+//! Reads never do I/O; writing clauses hand their events to a [`Host`], which validates and
+//! appends them (see `session.rs`), and later clauses read what was written.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use petgraph::Direction as Dir;
+use petgraph::stable_graph::{EdgeIndex, NodeIndex};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::ast::{
+    BinaryOp, Clause, Direction, Expr, ExprKind, Ident, NodePattern, PathKind, PathPattern,
+    Projection, Query, RelPattern, SetItem, Span, WriteMeta,
+};
+use super::error::{ErrorKind, QueryError};
+use super::eval::{Env, Params, contains_aggregate, is_aggregate, walk};
+use super::value::{Cell, PathVal, Val};
+use crate::event::{Event, Name, Names, Props, Target};
+use crate::graph::{Graph, View};
+use crate::time::{Date, DayRange, TxId, ValidTime};
+
+/// Limits every query runs under.
+#[derive(Clone, Debug)]
+pub struct Budget {
+    /// When to give up.
+    pub deadline: Option<Instant>,
+    /// The time allowed, for the message.
+    pub timeout: Option<Duration>,
+    /// The most rows a result (or an intermediate table) may have.
+    pub max_rows: usize,
+    /// Set from elsewhere (Ctrl-C, a closed connection) to stop the query.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Default for Budget {
+    fn default() -> Budget {
+        Budget::new(Some(Duration::from_secs(60)), 1_000_000)
+    }
+}
+
+impl Budget {
+    /// A budget of `timeout` from now and `max_rows` rows.
+    pub fn new(timeout: Option<Duration>, max_rows: usize) -> Budget {
+        Budget {
+            deadline: timeout.map(|t| Instant::now() + t),
+            timeout,
+            max_rows,
+            cancel: None,
+        }
+    }
+
+    /// Fails when the time is up or the query was cancelled.
+    ///
+    /// # Errors
+    /// `ErrorKind::Budget`, naming which limit.
+    pub fn check(&self) -> Result<(), QueryError> {
+        if self
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
+            return Err(QueryError::new(
+                ErrorKind::Budget,
+                "the query was cancelled",
+            ));
+        }
+        if let Some(deadline) = self.deadline
+            && Instant::now() > deadline
+        {
+            let limit = self.timeout.map_or(String::new(), |t| format!(" of {t:?}"));
+            return Err(QueryError::new(
+                ErrorKind::Budget,
+                format!(
+                    "the query ran out of its time budget{limit}; narrow it (a label, an \
+                     inline property, a LIMIT) or raise the limit"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn rows(&self, n: usize) -> Result<(), QueryError> {
+        if n > self.max_rows {
+            return Err(QueryError::new(
+                ErrorKind::Budget,
+                format!(
+                    "the query produced more than {} rows; add a LIMIT or narrow the pattern",
+                    self.max_rows
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Where a query reads and writes: the graph, and the write path when it may write.
+pub trait Host {
+    /// The graph, with this statement's writes so far applied.
+    fn graph(&self) -> &Graph;
+    /// Whether writes are allowed (reads then see pending writes).
+    fn writing(&self) -> bool;
+    /// The transaction the writes go into, for generated ids.
+    fn write_tx(&self) -> TxId;
+    /// Validates, appends and applies events.
+    ///
+    /// # Errors
+    /// When writing is not allowed, or validation or the log refuses an event.
+    fn write(&mut self, events: Vec<Event>, span: Span) -> Result<(), QueryError>;
+}
+
+/// The result of one query.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Output {
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Rows of cells.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// Runs one query's clauses.
+pub struct Executor<'q> {
+    /// Parameters.
+    pub params: &'q Params,
+    /// Limits.
+    pub budget: &'q Budget,
+    /// `AT TX`: the transaction read; none for the latest.
+    pub at: Option<TxId>,
+    /// `AS OF` / `DURING`: the valid-time range read.
+    pub valid: Option<DayRange>,
+    /// The source text the spans point into (for column names of `ORDER BY` keys).
+    pub source: &'q str,
+    ticks: u32,
+    generated: u64,
+}
+
+type Row = Vec<Val>;
+
+/// A partial match: the row, and the edges used so far (an edge appears once per match).
+type Partial = (Row, Vec<EdgeIndex>);
+
+impl<'q> Executor<'q> {
+    /// An executor for one query.
+    pub fn new(params: &'q Params, budget: &'q Budget, source: &'q str) -> Executor<'q> {
+        Executor {
+            params,
+            budget,
+            at: None,
+            valid: None,
+            source,
+            ticks: 0,
+            generated: 0,
+        }
+    }
+
+    fn tick(&mut self) -> Result<(), QueryError> {
+        self.ticks = self.ticks.wrapping_add(1);
+        if self.ticks.is_multiple_of(1024) {
+            self.budget.check()?;
+        }
+        Ok(())
+    }
+
+    fn view<'g>(&self, graph: &'g Graph, writing: bool) -> View<'g> {
+        let view = match (self.at, writing) {
+            (Some(tx), _) => graph.view_at(tx),
+            (None, true) => graph.view_pending(),
+            (None, false) => graph.view(),
+        };
+        match self.valid {
+            Some(range) => view.during(range),
+            None => view,
+        }
+    }
+
+    /// Runs the clauses of `query` (its time selectors already set on `self`).
+    ///
+    /// # Errors
+    /// The first error of any clause; writes already handed to the host are then the
+    /// host's to roll back.
+    pub fn run(&mut self, host: &mut dyn Host, query: &Query) -> Result<Output, QueryError> {
+        let mut names: Vec<String> = Vec::new();
+        let mut rows: Vec<Row> = vec![Vec::new()];
+        for clause in &query.clauses {
+            self.budget.check()?;
+            match clause {
+                Clause::Match {
+                    optional,
+                    patterns,
+                    filter,
+                    ..
+                } => {
+                    let graph = host.graph();
+                    let view = self.view(graph, host.writing());
+                    rows = self.match_clause(
+                        &view,
+                        &mut names,
+                        rows,
+                        *optional,
+                        patterns,
+                        filter.as_ref(),
+                    )?;
+                }
+                Clause::Unwind { expr, alias, .. } => {
+                    let graph = host.graph();
+                    let view = self.view(graph, host.writing());
+                    let mut out = Vec::new();
+                    for row in rows {
+                        self.tick()?;
+                        let env = self.env(&view, &names, &row);
+                        let items = match env.eval(expr)? {
+                            Val::Null => Vec::new(),
+                            Val::List(items) => items.to_vec(),
+                            other => vec![other],
+                        };
+                        for item in items {
+                            let mut r = row.clone();
+                            r.push(item);
+                            out.push(r);
+                        }
+                        self.budget.rows(out.len())?;
+                    }
+                    names.push(alias.node.clone());
+                    rows = out;
+                }
+                Clause::With(p) => {
+                    let graph = host.graph();
+                    let view = self.view(graph, host.writing());
+                    let (n, r) = self.project(&view, &names, rows, p)?;
+                    names = n;
+                    rows = r;
+                }
+                Clause::Return(p) => {
+                    let graph = host.graph();
+                    let view = self.view(graph, host.writing());
+                    let (columns, rows) = self.project(&view, &names, rows, p)?;
+                    let rows = rows
+                        .iter()
+                        .map(|r| r.iter().map(|v| Cell::of(v, &view)).collect())
+                        .collect();
+                    return Ok(Output { columns, rows });
+                }
+                Clause::Create { patterns, meta, .. } => {
+                    rows = self.create(host, &mut names, rows, patterns, meta)?;
+                }
+                Clause::Merge { pattern, meta, .. } => {
+                    rows = self.merge(host, &mut names, rows, pattern, meta)?;
+                }
+                Clause::Set { items, meta, span } => {
+                    self.set(host, &names, &rows, items, meta, *span)?;
+                }
+                Clause::End {
+                    targets,
+                    date,
+                    meta,
+                    span,
+                } => {
+                    self.end(host, &names, &rows, targets, date.node, meta, *span)?;
+                }
+            }
+        }
+        Ok(Output::default())
+    }
+
+    fn env<'a>(&'a self, view: &'a View<'a>, names: &'a [String], row: &'a [Val]) -> Env<'a> {
+        Env {
+            view,
+            params: self.params,
+            names,
+            row,
+            aggregates: &[],
+        }
+    }
+
+    // ----- MATCH -------------------------------------------------------------------------
+
+    fn match_clause(
+        &mut self,
+        view: &View<'_>,
+        names: &mut Vec<String>,
+        rows: Vec<Row>,
+        optional: bool,
+        patterns: &[PathPattern],
+        filter: Option<&Expr>,
+    ) -> Result<Vec<Row>, QueryError> {
+        let before = names.len();
+        for p in patterns {
+            for var in pattern_vars(p) {
+                if !names.contains(&var.node) {
+                    names.push(var.node.clone());
+                }
+            }
+        }
+        let width = names.len();
+        let equalities = filter.map(equalities).unwrap_or_default();
+        let mut bound: FxHashSet<String> = names[..before].iter().cloned().collect();
+        let mut plans = Vec::new();
+        for p in patterns {
+            plans.push(PathPlan::new(p, names, &mut bound, &equalities)?);
+        }
+        let mut out = Vec::new();
+        for row in rows {
+            self.tick()?;
+            let mut start = row.clone();
+            start.resize(width, Val::Null);
+            let mut partial: Vec<Partial> = vec![(start, Vec::new())];
+            for plan in &plans {
+                let mut next = Vec::new();
+                for (r, used) in partial {
+                    self.match_path(view, names, plan, r, used, &mut next)?;
+                    self.budget.rows(next.len())?;
+                }
+                partial = next;
+                if partial.is_empty() {
+                    break;
+                }
+            }
+            let mut any = false;
+            for (r, _) in partial {
+                let keep = match filter {
+                    Some(f) => self.env(view, names, &r).eval(f)?.is_true(),
+                    None => true,
+                };
+                if keep {
+                    out.push(r);
+                    any = true;
+                }
+            }
+            if optional && !any {
+                let mut r = row;
+                r.resize(width, Val::Null);
+                out.push(r);
+            }
+            self.budget.rows(out.len())?;
+        }
+        Ok(out)
+    }
+
+    fn match_path(
+        &mut self,
+        view: &View<'_>,
+        names: &[String],
+        plan: &PathPlan<'_>,
+        row: Row,
+        used: Vec<EdgeIndex>,
+        out: &mut Vec<Partial>,
+    ) -> Result<(), QueryError> {
+        let starts = self.candidates(view, names, &row, plan, 0)?;
+        let mut m = Matcher {
+            exec: self,
+            view,
+            names,
+            plan,
+            row,
+            used,
+            nodes: Vec::new(),
+            edges: Vec::new(),
+            out,
+        };
+        if plan.kind != PathKind::Plain {
+            let last = plan.nodes.len() - 1;
+            let ends = m.exec.candidates(view, names, &m.row, plan, last)?;
+            for &a in &starts {
+                if !m.bind_node(0, a)? {
+                    continue;
+                }
+                for &b in &ends {
+                    m.exec.tick()?;
+                    if !m.bind_node(last, b)? {
+                        continue;
+                    }
+                    m.shortest(a, b)?;
+                }
+            }
+            return Ok(());
+        }
+        for n in starts {
+            m.exec.tick()?;
+            if m.bind_node(0, n)? {
+                m.nodes.push(n);
+                m.extend(0)?;
+                m.nodes.pop();
+            }
+        }
+        Ok(())
+    }
+
+    /// Nodes that may match position `i` (0 or the last) of an oriented pattern.
+    fn candidates(
+        &self,
+        view: &View<'_>,
+        names: &[String],
+        row: &[Val],
+        plan: &PathPlan<'_>,
+        i: usize,
+    ) -> Result<Vec<NodeIndex>, QueryError> {
+        let anchor = if i == 0 {
+            &plan.anchor
+        } else {
+            &plan.end_anchor
+        };
+        let env = self.env(view, names, row);
+        Ok(match anchor {
+            Anchor::Bound(slot) => match row.get(*slot) {
+                Some(Val::Node(n)) => vec![*n],
+                _ => Vec::new(),
+            },
+            Anchor::Id(e) => match env.eval(e)? {
+                Val::Str(id) => view.node(&id).map(|n| n.index()).into_iter().collect(),
+                _ => Vec::new(),
+            },
+            Anchor::Index { label, key, value } => {
+                let v = env.eval(value)?;
+                match v.to_value() {
+                    Ok(stored) if stored.is_indexable() => view
+                        .nodes_by_property(label, key, &stored)
+                        .map(|n| n.index())
+                        .collect(),
+                    // Floats and lists are not indexed: scan the label.
+                    _ => view.nodes_with_label(label).map(|n| n.index()).collect(),
+                }
+            }
+            Anchor::Label(label) => view.nodes_with_label(label).map(|n| n.index()).collect(),
+            Anchor::All => view.nodes().map(|n| n.index()).collect(),
+        })
+    }
+
+    // ----- RETURN / WITH -------------------------------------------------------------------
+
+    fn project(
+        &mut self,
+        view: &View<'_>,
+        names: &[String],
+        rows: Vec<Row>,
+        p: &Projection,
+    ) -> Result<(Vec<String>, Vec<Row>), QueryError> {
+        // The items: `*` first (every named variable, sorted), then those written.
+        let mut items: Vec<(String, Expr)> = Vec::new();
+        if p.star {
+            let mut vars: Vec<&String> = names.iter().filter(|n| !n.starts_with(' ')).collect();
+            vars.sort();
+            vars.dedup();
+            for v in vars {
+                let e = Expr {
+                    kind: ExprKind::Variable(v.clone()),
+                    span: p.span,
+                };
+                items.push((v.clone(), e));
+            }
+        }
+        for item in &p.items {
+            let name = item
+                .alias
+                .as_ref()
+                .map_or_else(|| item.text.clone(), |a| a.node.clone());
+            items.push((name, item.expr.clone()));
+        }
+        let out_names: Vec<String> = items.iter().map(|(n, _)| n.clone()).collect();
+        let aggregating = items.iter().any(|(_, e)| contains_aggregate(e));
+        // Sort keys see the inputs, then the outputs (an alias shadows a variable).
+        let mut key_names: Vec<String> = names.to_vec();
+        key_names.extend(out_names.iter().cloned());
+
+        let mut table: Vec<(Row, Vec<Val>)> = Vec::new();
+        if !aggregating {
+            for row in &rows {
+                self.tick()?;
+                let env = self.env(view, names, row);
+                let out: Row = items
+                    .iter()
+                    .map(|(_, e)| env.eval(e))
+                    .collect::<Result<_, _>>()?;
+                let keys = if p.order.is_empty() {
+                    Vec::new()
+                } else {
+                    let mut full = row.clone();
+                    full.extend(out.iter().cloned());
+                    let env = self.env(view, &key_names, &full);
+                    p.order
+                        .iter()
+                        .map(|s| env.eval(&s.expr))
+                        .collect::<Result<_, _>>()?
+                };
+                table.push((out, keys));
+            }
+        } else {
+            table = self.aggregate(view, names, &rows, &items, p, &key_names)?;
+        }
+        if p.distinct {
+            let mut seen = FxHashSet::default();
+            table.retain(|(out, _)| seen.insert(out.clone()));
+        }
+        if !p.order.is_empty() {
+            table.sort_by(|(_, a), (_, b)| {
+                for ((x, y), s) in a.iter().zip(b.iter()).zip(&p.order) {
+                    let o = x.sort_cmp(y);
+                    let o = if s.descending { o.reverse() } else { o };
+                    if o != std::cmp::Ordering::Equal {
+                        return o;
+                    }
+                }
+                std::cmp::Ordering::Equal
+            });
+        }
+        let mut out: Vec<Row> = table.into_iter().map(|(r, _)| r).collect();
+        let count = |e: &Option<Expr>, what: &str| -> Result<Option<usize>, QueryError> {
+            let Some(e) = e else { return Ok(None) };
+            match self.env(view, &[], &[]).eval(e)? {
+                Val::Int(n) if n >= 0 => Ok(Some(usize::try_from(n).unwrap_or(usize::MAX))),
+                other => Err(QueryError::runtime(
+                    e.span,
+                    format!(
+                        "{what} expects an integer ≥ 0, found {}",
+                        Cell::of(&other, view)
+                    ),
+                )),
+            }
+        };
+        let skip = count(&p.skip, "SKIP")?;
+        let limit = count(&p.limit, "LIMIT")?;
+        if let Some(skip) = skip {
+            out.drain(..skip.min(out.len()));
+        }
+        if let Some(limit) = limit {
+            out.truncate(limit);
+        }
+        if let Some(f) = &p.filter {
+            let mut kept = Vec::new();
+            for r in out {
+                if self.env(view, &out_names, &r).eval(f)?.is_true() {
+                    kept.push(r);
+                }
+            }
+            out = kept;
+        }
+        self.budget.rows(out.len())?;
+        Ok((out_names, out))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn aggregate<'e>(
+        &mut self,
+        view: &View<'_>,
+        names: &[String],
+        rows: &[Row],
+        items: &'e [(String, Expr)],
+        p: &'e Projection,
+        key_names: &[String],
+    ) -> Result<Vec<(Row, Vec<Val>)>, QueryError> {
+        // Every aggregate call, in the items and in ORDER BY, by span.
+        let mut calls: Vec<&'e Expr> = Vec::new();
+        let mut collect_calls = |e: &'e Expr| {
+            walk(e, &mut |x| {
+                let agg = match &x.kind {
+                    ExprKind::CountStar => true,
+                    ExprKind::Call { name, .. } => is_aggregate(&name.node),
+                    _ => false,
+                };
+                if agg {
+                    calls.push(x);
+                }
+            });
+        };
+        for (_, e) in items {
+            collect_calls(e);
+        }
+        for s in &p.order {
+            collect_calls(&s.expr);
+        }
+        for call in &calls {
+            if let ExprKind::Call { args, name, .. } = &call.kind {
+                if args.len() != 1 {
+                    return Err(QueryError::semantic(
+                        call.span,
+                        format!("{}() takes one argument", name.node),
+                    ));
+                }
+                if contains_aggregate(&args[0]) {
+                    return Err(QueryError::semantic(
+                        args[0].span,
+                        "an aggregate cannot contain another aggregate",
+                    ));
+                }
+            }
+        }
+        let keys: Vec<&Expr> = items
+            .iter()
+            .map(|(_, e)| e)
+            .filter(|e| !contains_aggregate(e))
+            .collect();
+        let mut groups: Vec<(Row, Vec<Acc>)> = Vec::new();
+        let mut index: FxHashMap<Vec<Val>, usize> = FxHashMap::default();
+        for row in rows {
+            self.tick()?;
+            let env = self.env(view, names, row);
+            let key: Vec<Val> = keys.iter().map(|e| env.eval(e)).collect::<Result<_, _>>()?;
+            let g = match index.get(&key) {
+                Some(&g) => g,
+                None => {
+                    index.insert(key, groups.len());
+                    groups.push((row.clone(), calls.iter().map(|c| Acc::new(c)).collect()));
+                    groups.len() - 1
+                }
+            };
+            for (acc, call) in groups[g].1.iter_mut().zip(&calls) {
+                let v = match &call.kind {
+                    ExprKind::Call { args, .. } => env.eval(&args[0])?,
+                    _ => Val::Bool(true),
+                };
+                acc.add(v, call.span)?;
+            }
+        }
+        // No rows and no grouping keys: one row of empty aggregates (`count` is 0).
+        if groups.is_empty() && keys.is_empty() {
+            groups.push((
+                vec![Val::Null; names.len()],
+                calls.iter().map(|c| Acc::new(c)).collect(),
+            ));
+        }
+        let mut table = Vec::new();
+        for (rep, accs) in groups {
+            let values: Vec<(Span, Val)> = calls
+                .iter()
+                .zip(accs)
+                .map(|(c, a)| (c.span, a.finish()))
+                .collect();
+            let env = Env {
+                view,
+                params: self.params,
+                names,
+                row: &rep,
+                aggregates: &values,
+            };
+            let out: Row = items
+                .iter()
+                .map(|(_, e)| env.eval(e))
+                .collect::<Result<_, _>>()?;
+            let mut full = rep.clone();
+            full.extend(out.iter().cloned());
+            let env = Env {
+                view,
+                params: self.params,
+                names: key_names,
+                row: &full,
+                aggregates: &values,
+            };
+            let sort: Vec<Val> = p
+                .order
+                .iter()
+                .map(|s| env.eval(&s.expr))
+                .collect::<Result<_, _>>()?;
+            table.push((out, sort));
+        }
+        Ok(table)
+    }
+
+    // ----- writes -------------------------------------------------------------------------
+
+    fn generated_id(&mut self, graph: &Graph, tx: TxId, prefix: &str, edge: bool) -> Name {
+        loop {
+            self.generated += 1;
+            let id = format!("{}-{}-{}", prefix.to_lowercase(), tx.0, self.generated);
+            let taken = if edge {
+                graph.edge_index(&id).is_some()
+            } else {
+                graph.node_index(&id).is_some()
+            };
+            if !taken {
+                return Name::new(id);
+            }
+        }
+    }
+
+    fn create(
+        &mut self,
+        host: &mut dyn Host,
+        names: &mut Vec<String>,
+        rows: Vec<Row>,
+        patterns: &[PathPattern],
+        meta: &WriteMeta,
+    ) -> Result<Vec<Row>, QueryError> {
+        let before = names.len();
+        for p in patterns {
+            for var in pattern_vars(p) {
+                if !names.contains(&var.node) {
+                    names.push(var.node.clone());
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for mut row in rows {
+            self.tick()?;
+            row.resize(names.len(), Val::Null);
+            let mut assigned: FxHashSet<String> = names[..before].iter().cloned().collect();
+            self.create_row(host, names, &mut row, &mut assigned, patterns, meta)?;
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    /// Creates what `patterns` describe for one row, binding its new variables.
+    fn create_row(
+        &mut self,
+        host: &mut dyn Host,
+        names: &[String],
+        row: &mut Row,
+        assigned: &mut FxHashSet<String>,
+        patterns: &[PathPattern],
+        meta: &WriteMeta,
+    ) -> Result<(), QueryError> {
+        let valid = meta.valid.as_ref().map_or(ValidTime::ALWAYS, |v| v.node);
+        let sources: Names = meta.sources.iter().map(|s| Name::new(&s.node)).collect();
+        let tx = host.write_tx();
+        let mut events = Vec::new();
+        let mut new_nodes: Vec<(usize, Name)> = Vec::new();
+        let mut new_edges: Vec<(usize, Name)> = Vec::new();
+        // Nodes created by this row so far, by variable: later patterns may use them.
+        let mut local: FxHashMap<String, Name> = FxHashMap::default();
+        {
+            let graph = host.graph();
+            let view = self.view(graph, true);
+            for p in patterns {
+                if p.kind != PathKind::Plain || p.var.is_some() {
+                    return Err(QueryError::semantic(
+                        p.span,
+                        "CREATE takes plain patterns (no path variable, no shortestPath)",
+                    ));
+                }
+                let mut ids: Vec<Name> = Vec::new();
+                for np in std::iter::once(&p.start).chain(p.steps.iter().map(|(_, n)| n)) {
+                    let existing = match &np.var {
+                        Some(v) if assigned.contains(&v.node) => Some(v),
+                        _ => None,
+                    };
+                    if let Some(v) = existing {
+                        if !np.labels.is_empty() || !np.props.is_empty() {
+                            return Err(QueryError::semantic(
+                                np.span,
+                                format!(
+                                    "`{}` is already bound: CREATE cannot add labels or \
+                                     properties to it (use SET)",
+                                    v.node
+                                ),
+                            ));
+                        }
+                        let slot = slot_of(names, &v.node);
+                        let id = match (local.get(&v.node), row.get(slot)) {
+                            (Some(id), _) => Some(id.clone()),
+                            (None, Some(Val::Node(n))) => {
+                                view.node_at(*n).map(|x| Name::new(x.id()))
+                            }
+                            _ => None,
+                        };
+                        let id = match id {
+                            Some(id) => id,
+                            None => {
+                                return Err(QueryError::runtime(
+                                    v.span,
+                                    format!("`{}` is not a node (null?)", v.node),
+                                ));
+                            }
+                        };
+                        ids.push(id);
+                        continue;
+                    }
+                    let env = self.env(&view, names, row);
+                    let (id, props) = self.write_props(&env, &np.props)?;
+                    let prefix = np.labels.first().map_or("node", |l| l.node.as_str());
+                    let id = match id {
+                        Some(id) => id,
+                        None => self.generated_id(graph, tx, prefix, false),
+                    };
+                    events.push(Event::NodeAdded {
+                        id: id.clone(),
+                        labels: np.labels.iter().map(|l| Name::new(&l.node)).collect(),
+                        props,
+                        valid,
+                        sources: sources.clone(),
+                    });
+                    if let Some(v) = &np.var {
+                        assigned.insert(v.node.clone());
+                        local.insert(v.node.clone(), id.clone());
+                        new_nodes.push((slot_of(names, &v.node), id.clone()));
+                    }
+                    ids.push(id);
+                }
+                for (i, (rp, _)) in p.steps.iter().enumerate() {
+                    if rp.types.len() != 1 || rp.length.is_some() {
+                        return Err(QueryError::semantic(
+                            rp.span,
+                            "CREATE needs exactly one relationship type, and no length",
+                        ));
+                    }
+                    let (from, to) = match rp.direction {
+                        Direction::Right => (ids[i].clone(), ids[i + 1].clone()),
+                        Direction::Left => (ids[i + 1].clone(), ids[i].clone()),
+                        Direction::Both => {
+                            return Err(QueryError::semantic(
+                                rp.span,
+                                "CREATE needs a direction: `-[:T]->` or `<-[:T]-`",
+                            ));
+                        }
+                    };
+                    let env = self.env(&view, names, row);
+                    let (id, props) = self.write_props(&env, &rp.props)?;
+                    let rel_type = &rp.types[0].node;
+                    let id = match id {
+                        Some(id) => id,
+                        None => self.generated_id(graph, tx, rel_type, true),
+                    };
+                    events.push(Event::EdgeAdded {
+                        id: id.clone(),
+                        rel_type: Name::new(rel_type),
+                        from,
+                        to,
+                        props,
+                        valid,
+                        sources: sources.clone(),
+                    });
+                    if let Some(v) = &rp.var {
+                        if assigned.contains(&v.node) {
+                            return Err(QueryError::semantic(
+                                v.span,
+                                format!("`{}` is already bound", v.node),
+                            ));
+                        }
+                        assigned.insert(v.node.clone());
+                        new_edges.push((slot_of(names, &v.node), id));
+                    }
+                }
+            }
+        }
+        let span = patterns
+            .first()
+            .map_or_else(Span::default, |p| p.span)
+            .to(patterns.last().map_or_else(Span::default, |p| p.span));
+        host.write(events, span)?;
+        let graph = host.graph();
+        for (slot, id) in new_nodes {
+            if let Some(n) = graph.node_index(&id) {
+                row[slot] = Val::Node(n);
+            }
+        }
+        for (slot, id) in new_edges {
+            if let Some(e) = graph.edge_index(&id) {
+                row[slot] = Val::Edge(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// The properties of a created node or edge; `id` is its external id, not a property.
+    fn write_props(
+        &self,
+        env: &Env<'_>,
+        props: &[(Ident, Expr)],
+    ) -> Result<(Option<Name>, Props), QueryError> {
+        let mut id = None;
+        let mut out = Props::new();
+        for (k, e) in props {
+            let v = env.eval(e)?;
+            if k.node == "id" {
+                match v {
+                    Val::Str(s) if !s.is_empty() => id = Some(s),
+                    Val::Int(i) => id = Some(Name::new(i.to_string())),
+                    other => {
+                        return Err(QueryError::runtime(
+                            e.span,
+                            format!(
+                                "an id must be a non-empty string, found a {}",
+                                other.type_name()
+                            ),
+                        ));
+                    }
+                }
+                continue;
+            }
+            let stored = v
+                .to_value()
+                .map_err(|msg| QueryError::runtime(e.span, msg))?;
+            if !stored.is_null() {
+                out.push((Name::new(&k.node), stored));
+            }
+        }
+        Ok((id, out))
+    }
+
+    fn merge(
+        &mut self,
+        host: &mut dyn Host,
+        names: &mut Vec<String>,
+        rows: Vec<Row>,
+        pattern: &PathPattern,
+        meta: &WriteMeta,
+    ) -> Result<Vec<Row>, QueryError> {
+        let before = names.len();
+        for var in pattern_vars(pattern) {
+            if !names.contains(&var.node) {
+                names.push(var.node.clone());
+            }
+        }
+        let mut bound: FxHashSet<String> = names[..before].iter().cloned().collect();
+        let plan = PathPlan::new(pattern, names, &mut bound, &[])?;
+        let mut out = Vec::new();
+        for mut row in rows {
+            self.tick()?;
+            row.resize(names.len(), Val::Null);
+            let mut found = Vec::new();
+            {
+                let graph = host.graph();
+                let view = self.view(graph, true);
+                self.match_path(&view, names, &plan, row.clone(), Vec::new(), &mut found)?;
+            }
+            if found.is_empty() {
+                let mut assigned: FxHashSet<String> = names[..before].iter().cloned().collect();
+                self.create_row(
+                    host,
+                    names,
+                    &mut row,
+                    &mut assigned,
+                    std::slice::from_ref(pattern),
+                    meta,
+                )?;
+                out.push(row);
+            } else {
+                out.extend(found.into_iter().map(|(r, _)| r));
+            }
+            self.budget.rows(out.len())?;
+        }
+        Ok(out)
+    }
+
+    fn target(
+        &self,
+        view: &View<'_>,
+        names: &[String],
+        row: &[Val],
+        var: &Ident,
+    ) -> Result<Option<Target>, QueryError> {
+        let Some(v) = names
+            .iter()
+            .rposition(|n| *n == var.node)
+            .and_then(|i| row.get(i))
+        else {
+            return Err(QueryError::semantic(
+                var.span,
+                format!("unknown variable `{}`", var.node),
+            ));
+        };
+        Ok(match v {
+            Val::Null => None,
+            Val::Node(n) => view.node_at(*n).map(|x| Target::Node(Name::new(x.id()))),
+            Val::Edge(e) => view.edge_at(*e).map(|x| Target::Edge(Name::new(x.id()))),
+            other => {
+                return Err(QueryError::runtime(
+                    var.span,
+                    format!(
+                        "`{}` is a {}, not a node or a relationship",
+                        var.node,
+                        other.type_name()
+                    ),
+                ));
+            }
+        })
+    }
+
+    fn set(
+        &mut self,
+        host: &mut dyn Host,
+        names: &[String],
+        rows: &[Row],
+        items: &[SetItem],
+        meta: &WriteMeta,
+        span: Span,
+    ) -> Result<(), QueryError> {
+        let valid = meta.valid.as_ref().map_or(ValidTime::ALWAYS, |v| v.node);
+        let sources: Names = meta.sources.iter().map(|s| Name::new(&s.node)).collect();
+        let mut events = Vec::new();
+        {
+            let graph = host.graph();
+            let view = self.view(graph, true);
+            for row in rows {
+                self.tick()?;
+                let env = self.env(&view, names, row);
+                let mut per_target: Vec<(Target, Props)> = Vec::new();
+                for item in items {
+                    let (var, pairs) = match item {
+                        SetItem::Property { var, key, value } => {
+                            (var, vec![(key.node.clone(), env.eval(value)?, value.span)])
+                        }
+                        SetItem::Merge { var, value } => match env.eval(value)? {
+                            Val::Map(m) => (
+                                var,
+                                m.iter()
+                                    .map(|(k, v)| (k.clone(), v.clone(), value.span))
+                                    .collect(),
+                            ),
+                            other => {
+                                return Err(QueryError::runtime(
+                                    value.span,
+                                    format!("`+=` expects a map, found a {}", other.type_name()),
+                                ));
+                            }
+                        },
+                    };
+                    let Some(target) = self.target(&view, names, row, var)? else {
+                        continue;
+                    };
+                    let mut props = Props::new();
+                    for (key, v, vspan) in pairs {
+                        if key == "id" {
+                            return Err(QueryError::semantic(
+                                vspan,
+                                "`id` is the identity of a node or relationship and cannot be set",
+                            ));
+                        }
+                        let stored = v.to_value().map_err(|m| QueryError::runtime(vspan, m))?;
+                        props.push((Name::new(key), stored));
+                    }
+                    match per_target.iter_mut().find(|(t, _)| *t == target) {
+                        Some((_, p)) => p.extend(props),
+                        None => per_target.push((target, props)),
+                    }
+                }
+                for (target, props) in per_target {
+                    events.push(Event::PropertiesSet {
+                        target,
+                        props,
+                        valid,
+                        sources: sources.clone(),
+                    });
+                }
+            }
+        }
+        host.write(events, span)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn end(
+        &mut self,
+        host: &mut dyn Host,
+        names: &[String],
+        rows: &[Row],
+        targets: &[Ident],
+        date: Date,
+        meta: &WriteMeta,
+        span: Span,
+    ) -> Result<(), QueryError> {
+        let sources: Names = meta.sources.iter().map(|s| Name::new(&s.node)).collect();
+        let mut events = Vec::new();
+        {
+            let graph = host.graph();
+            let view = self.view(graph, true);
+            for row in rows {
+                for var in targets {
+                    match self.target(&view, names, row, var)? {
+                        Some(Target::Node(id)) => events.push(Event::NodeEnded {
+                            id,
+                            end: date,
+                            sources: sources.clone(),
+                        }),
+                        Some(Target::Edge(id)) => events.push(Event::EdgeEnded {
+                            id,
+                            end: date,
+                            sources: sources.clone(),
+                        }),
+                        None => {}
+                    }
+                }
+            }
+        }
+        host.write(events, span)
+    }
+}
+
+fn slot_of(names: &[String], name: &str) -> usize {
+    names.iter().rposition(|n| n == name).unwrap_or(0)
+}
+
+/// Variables a pattern introduces, in the order written: the path, then nodes and
+/// relationships left to right.
+pub fn pattern_vars(p: &PathPattern) -> Vec<&Ident> {
+    let mut vars = Vec::new();
+    vars.extend(p.var.as_ref());
+    vars.extend(p.start.var.as_ref());
+    for (r, n) in &p.steps {
+        vars.extend(r.var.as_ref());
+        vars.extend(n.var.as_ref());
+    }
+    vars
+}
+
+/// `var.key = expr` conjuncts of a `WHERE`, usable to pick a pattern's start.
+fn equalities(filter: &Expr) -> Vec<(String, String, Expr)> {
+    let mut out = Vec::new();
+    let mut stack = vec![filter];
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ExprKind::Binary(BinaryOp::And, a, b) => {
+                stack.push(a);
+                stack.push(b);
+            }
+            ExprKind::Binary(BinaryOp::Eq, a, b) => {
+                for (x, y) in [(a, b), (b, a)] {
+                    if let ExprKind::Property(v, key) = &x.kind
+                        && let ExprKind::Variable(var) = &v.kind
+                    {
+                        out.push((var.clone(), key.node.clone(), (**y).clone()));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Whether an expression reads only parameters, literals and the given variables.
+fn uses_only(e: &Expr, allowed: &FxHashSet<String>) -> bool {
+    let mut ok = true;
+    walk(e, &mut |x| {
+        if let ExprKind::Variable(v) = &x.kind
+            && !allowed.contains(v)
+        {
+            ok = false;
+        }
+        if contains_aggregate_shallow(x) {
+            ok = false;
+        }
+    });
+    ok
+}
+
+fn contains_aggregate_shallow(e: &Expr) -> bool {
+    matches!(&e.kind, ExprKind::CountStar)
+        || matches!(&e.kind, ExprKind::Call { name, .. } if is_aggregate(&name.node))
+}
+
+/// How a variable appears at a position of a pattern.
+#[derive(Clone, Copy, Debug)]
+enum VarUse {
+    /// Anonymous.
+    None,
+    /// First seen here: bind it.
+    Bind(usize),
+    /// Bound before: the element must equal it.
+    Check(usize),
+}
+
+/// How to find the nodes a pattern starts from.
+#[derive(Clone, Debug)]
+enum Anchor {
+    Bound(usize),
+    Id(Expr),
+    Index {
+        label: String,
+        key: String,
+        value: Expr,
+    },
+    Label(String),
+    All,
+}
+
+impl Anchor {
+    fn cost(&self) -> u8 {
+        match self {
+            Anchor::Bound(_) => 0,
+            Anchor::Id(_) => 1,
+            Anchor::Index { .. } => 2,
+            Anchor::Label(_) => 3,
+            Anchor::All => 4,
+        }
+    }
+}
+
+/// A path pattern oriented from its cheaper end, with its variables resolved to slots.
+struct PathPlan<'p> {
+    kind: PathKind,
+    reversed: bool,
+    nodes: Vec<&'p NodePattern>,
+    rels: Vec<(&'p RelPattern, Direction)>,
+    node_use: Vec<VarUse>,
+    rel_use: Vec<VarUse>,
+    path_slot: Option<usize>,
+    anchor: Anchor,
+    end_anchor: Anchor,
+}
+
+impl<'p> PathPlan<'p> {
+    fn new(
+        p: &'p PathPattern,
+        names: &[String],
+        bound: &mut FxHashSet<String>,
+        equalities: &[(String, String, Expr)],
+    ) -> Result<PathPlan<'p>, QueryError> {
+        let mut nodes: Vec<&NodePattern> = vec![&p.start];
+        let mut rels: Vec<(&RelPattern, Direction)> = Vec::new();
+        for (r, n) in &p.steps {
+            rels.push((r, r.direction));
+            nodes.push(n);
+        }
+        if p.kind != PathKind::Plain {
+            let ok = rels.len() == 1;
+            if !ok {
+                return Err(QueryError::semantic(
+                    p.span,
+                    "shortestPath takes one relationship pattern between two nodes: \
+                     shortestPath((a)-[:T*]-(b))",
+                ));
+            }
+        }
+        let known_set = bound.clone();
+        let known = &known_set;
+        let anchor_of = |np: &NodePattern| -> Anchor {
+            if let Some(v) = &np.var
+                && known.contains(&v.node)
+            {
+                return Anchor::Bound(slot_of(names, &v.node));
+            }
+            let inline = np.props.iter().map(|(k, e)| (k.node.clone(), e.clone()));
+            let from_where = np.var.iter().flat_map(|v| {
+                equalities
+                    .iter()
+                    .filter(move |(var, _, e)| *var == v.node && uses_only(e, known))
+                    .map(|(_, k, e)| (k.clone(), e.clone()))
+            });
+            let props: Vec<(String, Expr)> = inline.chain(from_where).collect();
+            if let Some((_, e)) = props.iter().find(|(k, _)| k == "id") {
+                return Anchor::Id(e.clone());
+            }
+            if let (Some(label), Some((k, e))) = (np.labels.first(), props.first()) {
+                return Anchor::Index {
+                    label: label.node.clone(),
+                    key: k.clone(),
+                    value: e.clone(),
+                };
+            }
+            match np.labels.first() {
+                Some(l) => Anchor::Label(l.node.clone()),
+                None => Anchor::All,
+            }
+        };
+        let first = anchor_of(nodes[0]);
+        let last = anchor_of(nodes[nodes.len() - 1]);
+        // Shortest paths keep their written order; plain ones start from the cheaper end.
+        let reversed = p.kind == PathKind::Plain && !rels.is_empty() && last.cost() < first.cost();
+        let (anchor, end_anchor) = if reversed {
+            nodes.reverse();
+            rels.reverse();
+            for (_, d) in &mut rels {
+                *d = match d {
+                    Direction::Right => Direction::Left,
+                    Direction::Left => Direction::Right,
+                    Direction::Both => Direction::Both,
+                };
+            }
+            (last, first)
+        } else {
+            (first, last)
+        };
+        let mut use_of = |var: &Option<Ident>| -> VarUse {
+            match var {
+                None => VarUse::None,
+                Some(v) => {
+                    let slot = slot_of(names, &v.node);
+                    if bound.insert(v.node.clone()) {
+                        VarUse::Bind(slot)
+                    } else {
+                        VarUse::Check(slot)
+                    }
+                }
+            }
+        };
+        let mut node_use = vec![VarUse::None; nodes.len()];
+        let mut rel_use = vec![VarUse::None; rels.len()];
+        node_use[0] = use_of(&nodes[0].var);
+        if p.kind != PathKind::Plain {
+            let last = nodes.len() - 1;
+            node_use[last] = use_of(&nodes[last].var);
+            rel_use[0] = use_of(&rels[0].0.var);
+        } else {
+            for i in 0..rels.len() {
+                rel_use[i] = use_of(&rels[i].0.var);
+                node_use[i + 1] = use_of(&nodes[i + 1].var);
+            }
+        }
+        let path_slot = match use_of(&p.var) {
+            VarUse::Bind(s) => Some(s),
+            VarUse::None => None,
+            VarUse::Check(_) => {
+                return Err(QueryError::semantic(
+                    p.span,
+                    "a path variable cannot be bound twice",
+                ));
+            }
+        };
+        Ok(PathPlan {
+            kind: p.kind,
+            reversed,
+            nodes,
+            rels,
+            node_use,
+            rel_use,
+            path_slot,
+            anchor,
+            end_anchor,
+        })
+    }
+}
+
+/// Most hops a variable-length pattern without an upper bound may walk.
+const MAX_HOPS: usize = 1000;
+
+/// Walks one oriented path pattern from a start node, depth first.
+struct Matcher<'m, 'q, 'v> {
+    exec: &'m mut Executor<'q>,
+    view: &'m View<'v>,
+    names: &'m [String],
+    plan: &'m PathPlan<'m>,
+    row: Row,
+    used: Vec<EdgeIndex>,
+    nodes: Vec<NodeIndex>,
+    edges: Vec<EdgeIndex>,
+    out: &'m mut Vec<Partial>,
+}
+
+impl Matcher<'_, '_, '_> {
+    fn env(&self) -> Env<'_> {
+        Env {
+            view: self.view,
+            params: self.exec.params,
+            names: self.names,
+            row: &self.row,
+            aggregates: &[],
+        }
+    }
+
+    /// Checks node `n` against pattern position `i`, binding its variable.
+    fn bind_node(&mut self, i: usize, n: NodeIndex) -> Result<bool, QueryError> {
+        let np = self.plan.nodes[i];
+        let Some(node) = self.view.node_at(n) else {
+            return Ok(false);
+        };
+        if let VarUse::Check(slot) = self.plan.node_use[i]
+            && !matches!(self.row.get(slot), Some(Val::Node(m)) if *m == n)
+        {
+            return Ok(false);
+        }
+        if !np.labels.iter().all(|l| node.has_label(&l.node)) {
+            return Ok(false);
+        }
+        for (k, e) in &np.props {
+            let env = self.env();
+            let want = env.eval(e)?;
+            let have = env.property(&Val::Node(n), &k.node, k.span)?;
+            if have.equals(&want) != Some(true) {
+                return Ok(false);
+            }
+        }
+        if let VarUse::Bind(slot) = self.plan.node_use[i] {
+            self.row[slot] = Val::Node(n);
+        }
+        Ok(true)
+    }
+
+    fn rel_ok(&self, rp: &RelPattern, e: EdgeIndex) -> Result<bool, QueryError> {
+        let Some(edge) = self.view.edge_at(e) else {
+            return Ok(false);
+        };
+        if !rp.types.is_empty() && !rp.types.iter().any(|t| t.node == edge.rel_type()) {
+            return Ok(false);
+        }
+        for (k, x) in &rp.props {
+            let env = self.env();
+            let want = env.eval(x)?;
+            let have = env.property(&Val::Edge(e), &k.node, k.span)?;
+            if have.equals(&want) != Some(true) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Edges from `n` in direction `d`, with the node at their other end.
+    fn neighbours(&self, n: NodeIndex, d: Direction) -> Vec<(EdgeIndex, NodeIndex)> {
+        let Some(node) = self.view.node_at(n) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        if matches!(d, Direction::Right | Direction::Both) {
+            out.extend(
+                node.edges(Dir::Outgoing)
+                    .map(|e| (e.index(), e.to().index())),
+            );
+        }
+        if matches!(d, Direction::Left | Direction::Both) {
+            out.extend(
+                node.edges(Dir::Incoming)
+                    .map(|e| (e.index(), e.from().index()))
+                    // A loop was already seen going out.
+                    .filter(|&(_, m)| d != Direction::Both || m != n),
+            );
+        }
+        out
+    }
+
+    /// Matches relationship `i` and what follows, from the last node of the trail.
+    fn extend(&mut self, i: usize) -> Result<(), QueryError> {
+        if i == self.plan.rels.len() {
+            return self.emit();
+        }
+        let (rp, d) = self.plan.rels[i];
+        let cur = *self.nodes.last().unwrap_or(&NodeIndex::end());
+        match rp.length {
+            None => {
+                for (e, next) in self.neighbours(cur, d) {
+                    self.exec.tick()?;
+                    if self.used.contains(&e) || !self.rel_ok(rp, e)? {
+                        continue;
+                    }
+                    match self.plan.rel_use[i] {
+                        VarUse::Check(slot) if !matches!(self.row.get(slot), Some(Val::Edge(x)) if *x == e) =>
+                        {
+                            continue;
+                        }
+                        VarUse::Bind(slot) => self.row[slot] = Val::Edge(e),
+                        _ => {}
+                    }
+                    if !self.bind_node(i + 1, next)? {
+                        continue;
+                    }
+                    self.used.push(e);
+                    self.edges.push(e);
+                    self.nodes.push(next);
+                    self.extend(i + 1)?;
+                    self.nodes.pop();
+                    self.edges.pop();
+                    self.used.pop();
+                }
+            }
+            Some(len) => {
+                let start_edges = self.edges.len();
+                self.var_length(
+                    i,
+                    cur,
+                    0,
+                    len.min as usize,
+                    len.max.map(|m| m as usize),
+                    start_edges,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn var_length(
+        &mut self,
+        i: usize,
+        cur: NodeIndex,
+        depth: usize,
+        min: usize,
+        max: Option<usize>,
+        start_edges: usize,
+    ) -> Result<(), QueryError> {
+        let (rp, d) = self.plan.rels[i];
+        if depth >= min {
+            let list = Val::list(
+                self.edges[start_edges..]
+                    .iter()
+                    .map(|&e| Val::Edge(e))
+                    .collect(),
+            );
+            let rel_ok = match self.plan.rel_use[i] {
+                VarUse::Check(slot) => self.row.get(slot).is_some_and(|v| *v == list),
+                VarUse::Bind(slot) => {
+                    self.row[slot] = list;
+                    true
+                }
+                VarUse::None => true,
+            };
+            if rel_ok && self.bind_node(i + 1, cur)? {
+                if depth == 0 {
+                    // Zero hops: the same node continues the trail.
+                    self.extend(i + 1)?;
+                } else {
+                    self.nodes.push(cur);
+                    self.extend(i + 1)?;
+                    self.nodes.pop();
+                }
+            }
+        }
+        if max.is_some_and(|m| depth >= m) {
+            return Ok(());
+        }
+        if depth >= MAX_HOPS {
+            return Err(QueryError::runtime(
+                rp.span,
+                format!(
+                    "a variable-length pattern walked more than {MAX_HOPS} hops; give it an upper bound (`*1..5`)"
+                ),
+            ));
+        }
+        for (e, next) in self.neighbours(cur, d) {
+            self.exec.tick()?;
+            if self.used.contains(&e) || !self.rel_ok(rp, e)? {
+                continue;
+            }
+            self.used.push(e);
+            self.edges.push(e);
+            if depth > 0 {
+                self.nodes.push(cur);
+            }
+            self.var_length(i, next, depth + 1, min, max, start_edges)?;
+            if depth > 0 {
+                self.nodes.pop();
+            }
+            self.edges.pop();
+            self.used.pop();
+        }
+        Ok(())
+    }
+
+    fn emit(&mut self) -> Result<(), QueryError> {
+        if let Some(slot) = self.plan.path_slot {
+            let mut nodes = self.nodes.clone();
+            let mut edges = self.edges.clone();
+            if self.plan.reversed {
+                nodes.reverse();
+                edges.reverse();
+            }
+            self.row[slot] = Val::Path(Arc::new(PathVal { nodes, edges }));
+        }
+        self.out.push((self.row.clone(), self.used.clone()));
+        Ok(())
+    }
+
+    /// Shortest paths from `a` to `b` by breadth-first search over the edges the
+    /// relationship pattern allows; every one for `allShortestPaths`.
+    fn shortest(&mut self, a: NodeIndex, b: NodeIndex) -> Result<(), QueryError> {
+        let (rp, d) = self.plan.rels[0];
+        let (min, max) = rp.length.map_or((1, Some(1)), |l| {
+            (l.min as usize, l.max.map(|m| m as usize))
+        });
+        let all = self.plan.kind == PathKind::AllShortest;
+        if a == b {
+            if min == 0 {
+                self.nodes = vec![a];
+                self.edges.clear();
+                return self.emit_shortest(Vec::new());
+            }
+            return Ok(());
+        }
+        // Distance and predecessors of each node reached.
+        let mut seen: FxHashMap<NodeIndex, (usize, Vec<(EdgeIndex, NodeIndex)>)> =
+            FxHashMap::default();
+        seen.insert(a, (0, Vec::new()));
+        let mut frontier = vec![a];
+        let mut depth = 0;
+        let mut found = false;
+        while !frontier.is_empty() && !found && max.is_none_or(|m| depth < m) {
+            depth += 1;
+            let mut next = Vec::new();
+            for &n in &frontier {
+                for (e, m) in self.neighbours(n, d) {
+                    self.exec.tick()?;
+                    if !self.rel_ok(rp, e)? {
+                        continue;
+                    }
+                    match seen.get_mut(&m) {
+                        Some((dist, preds)) if *dist == depth => {
+                            if all {
+                                preds.push((e, n));
+                            }
+                        }
+                        Some(_) => {}
+                        None => {
+                            seen.insert(m, (depth, vec![(e, n)]));
+                            next.push(m);
+                            if m == b {
+                                found = true;
+                            }
+                        }
+                    }
+                }
+            }
+            frontier = next;
+        }
+        if !found || depth < min {
+            return Ok(());
+        }
+        // Walk predecessors back from `b`.
+        let mut paths: Vec<(Vec<NodeIndex>, Vec<EdgeIndex>)> = vec![(vec![b], Vec::new())];
+        let mut complete = Vec::new();
+        while let Some((nodes, edges)) = paths.pop() {
+            self.exec.tick()?;
+            let head = *nodes.last().unwrap_or(&a);
+            if head == a {
+                complete.push((nodes, edges));
+                if !all {
+                    break;
+                }
+                continue;
+            }
+            let preds = seen.get(&head).map(|(_, p)| p.clone()).unwrap_or_default();
+            for (e, p) in preds.into_iter().take(if all { usize::MAX } else { 1 }) {
+                let mut n2 = nodes.clone();
+                n2.push(p);
+                let mut e2 = edges.clone();
+                e2.push(e);
+                paths.push((n2, e2));
+            }
+            self.exec.budget.rows(paths.len() + complete.len())?;
+        }
+        for (mut nodes, mut edges) in complete {
+            nodes.reverse();
+            edges.reverse();
+            self.nodes = nodes;
+            self.edges = edges.clone();
+            self.emit_shortest(edges)?;
+        }
+        Ok(())
+    }
+
+    fn emit_shortest(&mut self, edges: Vec<EdgeIndex>) -> Result<(), QueryError> {
+        if let VarUse::Bind(slot) = self.plan.rel_use[0] {
+            self.row[slot] = Val::list(edges.iter().map(|&e| Val::Edge(e)).collect());
+        }
+        let used = self.used.clone();
+        self.used.extend(edges);
+        let r = self.emit();
+        self.used = used;
+        r
+    }
+}
+
+/// An aggregate's running state.
+enum Acc {
+    Count(i64),
+    Collect(Vec<Val>),
+    Min(Option<Val>),
+    Max(Option<Val>),
+    Sum(Option<Val>),
+    Avg(f64, u64),
+    /// The same, over distinct values only.
+    Distinct(Box<Acc>, FxHashSet<Val>),
+}
+
+impl Acc {
+    fn new(call: &Expr) -> Acc {
+        let (name, distinct) = match &call.kind {
+            ExprKind::Call { name, distinct, .. } => (name.node.to_ascii_lowercase(), *distinct),
+            _ => ("count".to_owned(), false),
+        };
+        let base = match name.as_str() {
+            "collect" => Acc::Collect(Vec::new()),
+            "min" => Acc::Min(None),
+            "max" => Acc::Max(None),
+            "sum" => Acc::Sum(None),
+            "avg" => Acc::Avg(0.0, 0),
+            _ => Acc::Count(0),
+        };
+        if distinct {
+            Acc::Distinct(Box::new(base), FxHashSet::default())
+        } else {
+            base
+        }
+    }
+
+    fn add(&mut self, v: Val, span: Span) -> Result<(), QueryError> {
+        if v.is_null() {
+            return Ok(());
+        }
+        match self {
+            Acc::Count(n) => *n += 1,
+            Acc::Collect(items) => items.push(v),
+            Acc::Min(m) => {
+                if m.as_ref()
+                    .is_none_or(|x| v.sort_cmp(x) == std::cmp::Ordering::Less)
+                {
+                    *m = Some(v);
+                }
+            }
+            Acc::Max(m) => {
+                if m.as_ref()
+                    .is_none_or(|x| v.sort_cmp(x) == std::cmp::Ordering::Greater)
+                {
+                    *m = Some(v);
+                }
+            }
+            Acc::Sum(s) => {
+                if !matches!(v, Val::Int(_) | Val::Float(_)) {
+                    return Err(QueryError::runtime(
+                        span,
+                        format!("sum() expects numbers, found a {}", v.type_name()),
+                    ));
+                }
+                *s = Some(match s.take() {
+                    None => v,
+                    Some(x) => super::eval::binary_values(BinaryOp::Add, &x, &v, span)?,
+                });
+            }
+            Acc::Avg(total, n) => match v {
+                Val::Int(i) => {
+                    *total += i as f64;
+                    *n += 1;
+                }
+                Val::Float(f) => {
+                    *total += f;
+                    *n += 1;
+                }
+                other => {
+                    return Err(QueryError::runtime(
+                        span,
+                        format!("avg() expects numbers, found a {}", other.type_name()),
+                    ));
+                }
+            },
+            Acc::Distinct(inner, seen) => {
+                if seen.insert(v.clone()) {
+                    inner.add(v, span)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Val {
+        match self {
+            Acc::Count(n) => Val::Int(n),
+            Acc::Collect(items) => Val::list(items),
+            Acc::Min(m) | Acc::Max(m) => m.unwrap_or(Val::Null),
+            Acc::Sum(s) => s.unwrap_or(Val::Int(0)),
+            Acc::Avg(_, 0) => Val::Null,
+            Acc::Avg(total, n) => Val::Float(total / n as f64),
+            Acc::Distinct(inner, _) => inner.finish(),
+        }
+    }
+}
+
+/// Known labels, relationship types and property keys of the graph: for warnings about
+/// names in patterns that match nothing.
+pub fn unknown_name_warnings(graph: &Graph, query: &Query) -> Vec<super::error::Warning> {
+    use super::error::Warning;
+    use super::eval::closest;
+    let mut warnings = Vec::new();
+    let labels = graph.label_names();
+    let types = graph.type_names();
+    let mut check = |name: &Ident, known: &[&str], what: &str| {
+        if graph.is_empty() || known.contains(&name.node.as_str()) {
+            return;
+        }
+        let hint = closest(&name.node, known.iter().copied())
+            .map(|c| format!("; did you mean `{c}`?"))
+            .unwrap_or_default();
+        warnings.push(Warning {
+            message: format!("no {what} `{}` in the knowledge base{hint}", name.node),
+            span: name.span,
+        });
+    };
+    let mut patterns: Vec<&PathPattern> = Vec::new();
+    for c in &query.clauses {
+        match c {
+            Clause::Match { patterns: p, .. } => patterns.extend(p),
+            Clause::Merge { .. } | Clause::Create { .. } => {}
+            _ => {}
+        }
+    }
+    let keys = graph.symbol_names();
+    for p in patterns {
+        for np in std::iter::once(&p.start).chain(p.steps.iter().map(|(_, n)| n)) {
+            for l in &np.labels {
+                check(l, &labels, "label");
+            }
+            for (k, _) in &np.props {
+                // Every property key is a symbol; other symbols are not keys, but a name
+                // that is no symbol at all is surely unknown.
+                if k.node != "id" && graph.symbol(&k.node).is_none() {
+                    check(k, &keys, "property");
+                }
+            }
+        }
+        for (rp, _) in &p.steps {
+            for t in &rp.types {
+                check(t, &types, "relationship type");
+            }
+        }
+    }
+    warnings
+}

@@ -1,0 +1,111 @@
+//! Results as text: aligned tables, JSON and CSV.
+
+use std::fmt::Write as _;
+
+use super::session::Outcome;
+use super::value::Cell;
+
+/// An output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Aligned columns, a row count and the transaction read.
+    #[default]
+    Table,
+    /// `{"columns": [..], "rows": [[..], ..], "tx": n}` on one line.
+    Json,
+    /// A header line, then one line per row (RFC 4180).
+    Csv,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Format, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "table" => Ok(Format::Table),
+            "json" => Ok(Format::Json),
+            "csv" => Ok(Format::Csv),
+            other => Err(format!("unknown format `{other}` (table, json or csv)")),
+        }
+    }
+}
+
+/// Renders an outcome; `elapsed` is shown by tables when given.
+pub fn render(outcome: &Outcome, format: Format, elapsed: Option<std::time::Duration>) -> String {
+    match format {
+        Format::Table => table(outcome, elapsed),
+        Format::Json => {
+            let mut s = json(outcome).to_string();
+            s.push('\n');
+            s
+        }
+        Format::Csv => csv(outcome),
+    }
+}
+
+/// The outcome as JSON: `columns`, `rows` (cells as JSON; dates as EDTF strings), `tx`,
+/// and `written` (transaction numbers) when it wrote.
+pub fn json(outcome: &Outcome) -> serde_json::Value {
+    let rows: Vec<serde_json::Value> = outcome
+        .output
+        .rows
+        .iter()
+        .map(|r| serde_json::Value::Array(r.iter().map(Cell::to_json).collect()))
+        .collect();
+    let mut obj = serde_json::json!({
+        "columns": outcome.output.columns,
+        "rows": rows,
+        "tx": outcome.tx.0,
+    });
+    if !outcome.written.is_empty() {
+        obj["written"] = outcome.written.iter().map(|h| h.tx.0).collect();
+    }
+    obj
+}
+
+fn csv(outcome: &Outcome) -> String {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let mut ok = w.write_record(&outcome.output.columns).is_ok();
+    for row in &outcome.output.rows {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|c| match c {
+                Cell::Null => String::new(),
+                other => other.to_string(),
+            })
+            .collect();
+        ok &= w.write_record(&cells).is_ok();
+    }
+    let bytes = w.into_inner().unwrap_or_default();
+    let mut s = String::from_utf8(bytes).unwrap_or_default();
+    if !ok {
+        s.push_str("# error writing CSV\n");
+    }
+    s
+}
+
+fn table(outcome: &Outcome, elapsed: Option<std::time::Duration>) -> String {
+    let mut s = String::new();
+    let out = &outcome.output;
+    if !out.columns.is_empty() {
+        let mut t = comfy_table::Table::new();
+        t.load_style(comfy_table::TableStyle::new());
+        t.set_header(out.columns.iter().map(String::as_str));
+        for row in &out.rows {
+            t.add_row(row.iter().map(ToString::to_string));
+        }
+        // Trailing spaces of the last column are noise in a terminal and in diffs.
+        for line in t.to_string().lines() {
+            let _ = writeln!(s, "{}", line.trim_end());
+        }
+        let n = out.rows.len();
+        let _ = write!(s, "{n} row{}", if n == 1 { "" } else { "s" });
+        if let Some(e) = elapsed {
+            let _ = write!(s, " · {:.1} ms", e.as_secs_f64() * 1e3);
+        }
+        let _ = writeln!(s, " · tx {}", outcome.tx);
+    }
+    if let Some(note) = &outcome.note {
+        let _ = writeln!(s, "{note}");
+    }
+    s
+}

@@ -1,0 +1,301 @@
+//! The language through its API and its two commands: budgets and cancellation, parameters,
+//! JSON and CSV output, refused writes that change nothing, and `query` / `run` as a user
+//! runs them.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use diplograph::Database;
+use diplograph::graph::snapshot::Snapshot;
+use diplograph::log::MemoryLog;
+use diplograph::query::format::{Format, json, render};
+use diplograph::query::{ErrorKind, Outcome, QueryError, Session, Val, parser};
+
+fn db_with(script: &str) -> Database<MemoryLog> {
+    let mut db = Database::open(MemoryLog::new()).unwrap();
+    let mut s = Session::new();
+    for st in parser::parse_script(script).unwrap().statements {
+        s.execute(&mut db, script, &st).unwrap();
+    }
+    db
+}
+
+fn run(db: &mut Database<MemoryLog>, s: &mut Session, q: &str) -> Result<Outcome, QueryError> {
+    let script = parser::parse_script(q)?;
+    let mut last = Err(QueryError::new(ErrorKind::Semantic, "no statement"));
+    for st in &script.statements {
+        last = Ok(s.execute(db, q, st)?);
+    }
+    last
+}
+
+const SMALL: &str = r#"
+CREATE (:Source {key: "k"});
+UNWIND range(1, 200) AS i CREATE (:Actor {id: "a" + i, name: "Actor " + i, n: i}) SOURCE "k";
+"#;
+
+#[test]
+fn a_query_over_its_row_budget_stops_with_a_clear_error() {
+    let mut db = db_with(SMALL);
+    let mut s = Session::new();
+    s.max_rows = 1000;
+    let e = run(
+        &mut db,
+        &mut s,
+        "MATCH (a:Actor), (b:Actor) RETURN count(*)",
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Budget, "{e:?}");
+    assert!(e.message.contains("more than 1000 rows"), "{}", e.message);
+    s.max_rows = 100_000;
+    let ok = run(
+        &mut db,
+        &mut s,
+        "MATCH (a:Actor), (b:Actor) RETURN count(*)",
+    )
+    .unwrap();
+    assert_eq!(ok.output.rows[0][0].to_string(), "40000");
+}
+
+#[test]
+fn a_query_over_its_time_budget_or_cancelled_stops() {
+    let mut db = db_with(SMALL);
+    let mut s = Session::new();
+    s.timeout = Some(Duration::ZERO);
+    let e = run(
+        &mut db,
+        &mut s,
+        "MATCH (a:Actor), (b:Actor), (c:Actor) RETURN count(*)",
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Budget);
+    assert!(e.message.contains("time budget"), "{}", e.message);
+
+    let mut s = Session::new();
+    s.max_rows = usize::MAX;
+    let cancel = Arc::new(AtomicBool::new(true));
+    s.cancel = Some(cancel);
+    let e = run(
+        &mut db,
+        &mut s,
+        "MATCH (a:Actor), (b:Actor) RETURN count(*)",
+    )
+    .unwrap_err();
+    assert!(e.message.contains("cancelled"), "{}", e.message);
+}
+
+#[test]
+fn parameters_fill_in_values() {
+    let mut db = db_with(SMALL);
+    let mut s = Session::new();
+    s.params.insert("name".into(), Val::str("Actor 7"));
+    s.params.insert("min".into(), Val::Int(195));
+    let o = run(&mut db, &mut s, "MATCH (a:Actor {name: $name}) RETURN a.n").unwrap();
+    assert_eq!(o.output.rows.len(), 1);
+    assert_eq!(o.output.rows[0][0].to_string(), "7");
+    let o = run(
+        &mut db,
+        &mut s,
+        "MATCH (a:Actor) WHERE a.n > $min RETURN count(a)",
+    )
+    .unwrap();
+    assert_eq!(o.output.rows[0][0].to_string(), "5");
+    let e = run(&mut db, &mut s, "RETURN $nope").unwrap_err();
+    assert!(e.message.contains("$nope"), "{}", e.message);
+}
+
+#[test]
+fn json_output_has_columns_and_rows_and_dates_in_edtf() {
+    let mut db = db_with(
+        r#"CREATE (:Source {key: "k"});
+           CREATE (:Agreement {id: "g", title: "LoI"}) VALID FROM 1985 SOURCE "k";"#,
+    );
+    let mut s = Session::new();
+    let o = run(
+        &mut db,
+        &mut s,
+        "MATCH (g:Agreement) RETURN g.title AS title, valid_from(g) AS since, valid_to(g) AS until, sources(g) AS src",
+    )
+    .unwrap();
+    let j = json(&o);
+    assert_eq!(
+        j["columns"],
+        serde_json::json!(["title", "since", "until", "src"])
+    );
+    assert_eq!(j["rows"], serde_json::json!([["LoI", "1985", null, ["k"]]]));
+}
+
+#[test]
+fn csv_output_parses_back_to_the_same_rows() {
+    let mut db = db_with(SMALL);
+    let mut s = Session::new();
+    let o = run(
+        &mut db,
+        &mut s,
+        "MATCH (a:Actor) WHERE a.n <= 3 RETURN a.name AS name, a.n AS n, \"quote \\\" and, comma\" AS tricky ORDER BY n",
+    )
+    .unwrap();
+    let text = render(&o, Format::Csv, None);
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let headers: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(headers, o.output.columns);
+    let rows: Vec<Vec<String>> = r
+        .records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect();
+    let expected: Vec<Vec<String>> = o
+        .output
+        .rows
+        .iter()
+        .map(|r| r.iter().map(ToString::to_string).collect())
+        .collect();
+    assert_eq!(rows, expected);
+    assert_eq!(rows[0][2], "quote \" and, comma");
+}
+
+#[test]
+fn a_refused_write_changes_nothing() {
+    let mut db = db_with(SMALL);
+    let before = Snapshot::of(&db.view());
+    let tx = db.tx();
+    let mut s = Session::new();
+    for bad in [
+        // the second node's id exists: nothing of the first is kept
+        r#"CREATE (:Actor {id: "new"}), (:Actor {id: "a1"}) SOURCE "k""#,
+        r#"MATCH (a:Actor {id: "a1"}) SET a.x = 1 SOURCE "missing-source""#,
+        r#"MATCH (a:Actor) SET a.n = a.n + 1 WITH a WHERE a.n > 150 SET a.y = 1 / 0"#,
+        "BEGIN; CREATE (:Actor {id: \"z\"}) SOURCE \"k\"; RETRACT TX 999 REASON \"no\"; COMMIT",
+    ] {
+        let e = run(&mut db, &mut s, bad).unwrap_err();
+        assert!(
+            matches!(e.kind, ErrorKind::Write | ErrorKind::Runtime),
+            "{bad}: {e:?}"
+        );
+        assert_eq!(db.tx(), tx, "{bad}");
+        assert_eq!(Snapshot::of(&db.view()), before, "{bad}");
+    }
+    // and the session goes on
+    let ok = run(&mut db, &mut s, r#"CREATE (:Actor {id: "new"}) SOURCE "k""#).unwrap();
+    assert_eq!(ok.written.len(), 1);
+}
+
+// ----- the commands ---------------------------------------------------------------------------
+
+fn bin(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_diplograph"))
+        .args(args)
+        .env("DIPLOGRAPH_DB", dir.join("default.redb"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn query_command_prints_tables_json_and_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kb.redb");
+    let db = db.to_str().unwrap();
+    let w = bin(
+        dir.path(),
+        &[
+            "--db",
+            db,
+            "query",
+            r#"CREATE (:Source {key: "k"}); CREATE (:Actor {id: "b", name: "Banten"}) VALID FROM 2007-02-06 SOURCE "k""#,
+        ],
+    );
+    assert!(w.status.success(), "{}", text(&w.stderr));
+    let t = bin(
+        dir.path(),
+        &[
+            "--db",
+            db,
+            "query",
+            "MATCH (a:Actor) RETURN a.name, valid_from(a)",
+        ],
+    );
+    assert!(t.status.success(), "{}", text(&t.stderr));
+    let out = text(&t.stdout);
+    assert!(
+        out.contains("Banten") && out.contains("2007-02-06") && out.contains("1 row"),
+        "{out}"
+    );
+    let j = bin(
+        dir.path(),
+        &[
+            "--db",
+            db,
+            "query",
+            "--format",
+            "json",
+            "--param",
+            "n=\"Banten\"",
+            "MATCH (a:Actor {name: $n}) RETURN a.name AS name",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    assert_eq!(v["columns"], serde_json::json!(["name"]));
+    assert_eq!(v["rows"], serde_json::json!([["Banten"]]));
+    let c = bin(
+        dir.path(),
+        &[
+            "--db",
+            db,
+            "query",
+            "-f",
+            "csv",
+            "MATCH (a:Actor) RETURN a.name AS name",
+        ],
+    );
+    assert_eq!(text(&c.stdout), "name\nBanten\n");
+    let e = bin(
+        dir.path(),
+        &["--db", db, "query", "MATCH (a:Actor RETURN a"],
+    );
+    assert!(!e.status.success());
+    let err = text(&e.stderr);
+    assert!(err.contains("line 1, column"), "{err}");
+}
+
+#[test]
+fn run_stops_at_the_failing_statement_having_written_nothing_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kb.redb");
+    let db = db.to_str().unwrap();
+    let script = dir.path().join("load.dgq");
+    std::fs::write(
+        &script,
+        "CREATE (:Source {key: \"k\"});\n\
+         CREATE (:Actor {id: \"a\", name: \"A\"}) SOURCE \"k\";\n\
+         CREATE (:Actor {id: \"b\", name: \"B\"}), (:Actor {id: \"a\"}) SOURCE \"k\";\n\
+         CREATE (:Actor {id: \"c\", name: \"C\"}) SOURCE \"k\";\n",
+    )
+    .unwrap();
+    let r = bin(dir.path(), &["--db", db, "run", script.to_str().unwrap()]);
+    assert!(!r.status.success());
+    let err = text(&r.stderr);
+    assert!(err.contains("load.dgq, statement 3"), "{err}");
+    assert!(err.contains("line 3"), "{err}");
+    let q = bin(
+        dir.path(),
+        &[
+            "--db",
+            db,
+            "query",
+            "-f",
+            "csv",
+            "MATCH (a:Actor) RETURN a.id ORDER BY a.id",
+        ],
+    );
+    assert_eq!(
+        text(&q.stdout),
+        "a.id\na\n",
+        "statement 2 stays; 3 wrote nothing; 4 never ran"
+    );
+}
