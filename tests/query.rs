@@ -299,3 +299,42 @@ fn run_stops_at_the_failing_statement_having_written_nothing_of_it() {
         "statement 2 stays; 3 wrote nothing; 4 never ran"
     );
 }
+
+#[test]
+fn shortest_paths_from_both_ends_agree_with_a_search_from_one() {
+    // A random sparse graph; `shortestPath` searches from both ends, `allShortestPaths` from
+    // one: their lengths must agree for every pair, in every direction.
+    let mut script = String::from("CREATE (:Source {key: \"k\"});\n");
+    script.push_str("UNWIND range(0, 59) AS i CREATE (:N {id: \"n\" + i}) SOURCE \"k\";\n");
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..90 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let (a, b) = (x % 60, (x >> 20) % 60);
+        script.push_str(&format!(
+            "MATCH (a:N {{id: \"n{a}\"}}), (b:N {{id: \"n{b}\"}}) CREATE (a)-[:L]->(b) SOURCE \"k\";\n"
+        ));
+    }
+    let mut db = db_with(&script);
+    let mut s = Session::new();
+    for arrow in ["-[:L*]->", "<-[:L*]-", "-[:L*]-"] {
+        let (l, r) = arrow.split_at(arrow.find(']').unwrap() + 1);
+        let q = format!(
+            "MATCH (a:N), (b:N) WHERE a.id < b.id \
+             OPTIONAL MATCH p = shortestPath((a){arrow}(b)) \
+             OPTIONAL MATCH q = allShortestPaths((a){l}{r}(b)) \
+             RETURN a.id, b.id, length(p) AS one, min(length(q)) AS all, count(q) AS n"
+        );
+        let o = run(&mut db, &mut s, &q).unwrap();
+        assert_eq!(o.output.rows.len(), 60 * 59 / 2);
+        let mut found = 0;
+        for row in &o.output.rows {
+            assert_eq!(row[2], row[3], "{arrow}: {row:?}");
+            if row[2] != diplograph::query::Cell::Null {
+                found += 1;
+            }
+        }
+        assert!(found > 100, "{arrow}: only {found} connected pairs");
+    }
+}

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use petgraph::Direction as Dir;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
+use petgraph::visit::EdgeRef as _;
 use rustc_hash::{FxHashMap, FxHashSet};
+use smallvec::SmallVec;
 
 use super::ast::{
     BinaryOp, Clause, Direction, Expr, ExprKind, Ident, NodePattern, PathKind, PathPattern,
@@ -25,7 +27,7 @@ use super::error::{ErrorKind, QueryError};
 use super::eval::{Env, Params, contains_aggregate, is_aggregate, walk};
 use super::value::{Cell, PathVal, Val};
 use crate::event::{Event, Name, Names, Props, Target};
-use crate::graph::{Graph, View};
+use crate::graph::{Graph, Sym, View};
 use crate::time::{Date, DayRange, TxId, ValidTime};
 
 /// Limits every query runs under.
@@ -1371,13 +1373,8 @@ impl Matcher<'_, '_, '_> {
         Ok(true)
     }
 
+    /// Whether edge `e` (shown, of an allowed type) has the pattern's properties.
     fn rel_ok(&self, rp: &RelPattern, e: EdgeIndex) -> Result<bool, QueryError> {
-        let Some(edge) = self.view.edge_at(e) else {
-            return Ok(false);
-        };
-        if !rp.types.is_empty() && !rp.types.iter().any(|t| t.node == edge.rel_type()) {
-            return Ok(false);
-        }
         for (k, x) in &rp.props {
             let env = self.env();
             let want = env.eval(x)?;
@@ -1389,24 +1386,44 @@ impl Matcher<'_, '_, '_> {
         Ok(true)
     }
 
-    /// Edges from `n` in direction `d`, with the node at their other end.
-    fn neighbours(&self, n: NodeIndex, d: Direction) -> Vec<(EdgeIndex, NodeIndex)> {
-        let Some(node) = self.view.node_at(n) else {
+    /// Edges shown from `n` in direction `d`, of a type `rp` allows, with the node at their
+    /// other end. Types are compared as symbols, before the (dearer) visibility check.
+    fn neighbours(
+        &self,
+        n: NodeIndex,
+        d: Direction,
+        rp: &RelPattern,
+    ) -> Vec<(EdgeIndex, NodeIndex)> {
+        let graph = self.view.graph();
+        let types: SmallVec<[Sym; 4]> = rp
+            .types
+            .iter()
+            .filter_map(|t| graph.symbol(&t.node))
+            .collect();
+        if !rp.types.is_empty() && types.is_empty() {
             return Vec::new();
+        }
+        let allowed = |e: EdgeIndex| {
+            (types.is_empty() || types.contains(&graph.g[e].rel_type)) && self.view.edge_visible(e)
         };
         let mut out = Vec::new();
         if matches!(d, Direction::Right | Direction::Both) {
             out.extend(
-                node.edges(Dir::Outgoing)
-                    .map(|e| (e.index(), e.to().index())),
+                graph
+                    .g
+                    .edges_directed(n, Dir::Outgoing)
+                    .filter(|e| allowed(e.id()))
+                    .map(|e| (e.id(), e.target())),
             );
         }
         if matches!(d, Direction::Left | Direction::Both) {
             out.extend(
-                node.edges(Dir::Incoming)
-                    .map(|e| (e.index(), e.from().index()))
+                graph
+                    .g
+                    .edges_directed(n, Dir::Incoming)
                     // A loop was already seen going out.
-                    .filter(|&(_, m)| d != Direction::Both || m != n),
+                    .filter(|e| !(d == Direction::Both && e.source() == n) && allowed(e.id()))
+                    .map(|e| (e.id(), e.source())),
             );
         }
         out
@@ -1421,7 +1438,7 @@ impl Matcher<'_, '_, '_> {
         let cur = *self.nodes.last().unwrap_or(&NodeIndex::end());
         match rp.length {
             None => {
-                for (e, next) in self.neighbours(cur, d) {
+                for (e, next) in self.neighbours(cur, d, rp) {
                     self.exec.tick()?;
                     if self.used.contains(&e) || !self.rel_ok(rp, e)? {
                         continue;
@@ -1508,7 +1525,7 @@ impl Matcher<'_, '_, '_> {
                 ),
             ));
         }
-        for (e, next) in self.neighbours(cur, d) {
+        for (e, next) in self.neighbours(cur, d, rp) {
             self.exec.tick()?;
             if self.used.contains(&e) || !self.rel_ok(rp, e)? {
                 continue;
@@ -1558,6 +1575,9 @@ impl Matcher<'_, '_, '_> {
             }
             return Ok(());
         }
+        if !all && min <= 1 {
+            return self.shortest_bidirectional(a, b, max);
+        }
         // Distance and predecessors of each node reached.
         let mut seen: FxHashMap<NodeIndex, (usize, Vec<(EdgeIndex, NodeIndex)>)> =
             FxHashMap::default();
@@ -1569,7 +1589,7 @@ impl Matcher<'_, '_, '_> {
             depth += 1;
             let mut next = Vec::new();
             for &n in &frontier {
-                for (e, m) in self.neighbours(n, d) {
+                for (e, m) in self.neighbours(n, d, rp) {
                     self.exec.tick()?;
                     if !self.rel_ok(rp, e)? {
                         continue;
@@ -1629,6 +1649,83 @@ impl Matcher<'_, '_, '_> {
         Ok(())
     }
 
+    /// One shortest path from `a` to `b` (`a != b`), searching from both ends at once and
+    /// always widening the smaller frontier: on graphs that branch, it visits a small part
+    /// of what a search from one end would.
+    fn shortest_bidirectional(
+        &mut self,
+        a: NodeIndex,
+        b: NodeIndex,
+        max: Option<usize>,
+    ) -> Result<(), QueryError> {
+        let (rp, d) = self.plan.rels[0];
+        let back = match d {
+            Direction::Right => Direction::Left,
+            Direction::Left => Direction::Right,
+            Direction::Both => Direction::Both,
+        };
+        // Each side: node → (depth, edge to its parent, parent).
+        let mut sides: [Parents; 2] = [FxHashMap::default(), FxHashMap::default()];
+        sides[0].insert(a, (0, EdgeIndex::end(), NodeIndex::end()));
+        sides[1].insert(b, (0, EdgeIndex::end(), NodeIndex::end()));
+        let mut frontiers = [vec![a], vec![b]];
+        let mut depths = [0usize, 0usize];
+        let mut best: Option<(usize, NodeIndex)> = None;
+        while best.is_none() && !frontiers[0].is_empty() && !frontiers[1].is_empty() {
+            if max.is_some_and(|m| depths[0] + depths[1] >= m) {
+                break;
+            }
+            let side = usize::from(frontiers[1].len() < frontiers[0].len());
+            let dir = if side == 0 { d } else { back };
+            let frontier = std::mem::take(&mut frontiers[side]);
+            let mut next = Vec::new();
+            for n in frontier {
+                for (e, m) in self.neighbours(n, dir, rp) {
+                    self.exec.tick()?;
+                    if sides[side].contains_key(&m) || !self.rel_ok(rp, e)? {
+                        continue;
+                    }
+                    sides[side].insert(m, (depths[side] + 1, e, n));
+                    if let Some(&(other, _, _)) = sides[1 - side].get(&m) {
+                        let total = depths[side] + 1 + other;
+                        if best.is_none_or(|(t, _)| total < t) {
+                            best = Some((total, m));
+                        }
+                    }
+                    next.push(m);
+                }
+            }
+            frontiers[side] = next;
+            depths[side] += 1;
+        }
+        let Some((total, meet)) = best else {
+            return Ok(());
+        };
+        if max.is_some_and(|m| total > m) {
+            return Ok(());
+        }
+        // From the meeting node back to `a`, then on to `b`.
+        let mut nodes = vec![meet];
+        let mut edges = Vec::new();
+        let mut at = meet;
+        while let Some(&(_, e, parent)) = sides[0].get(&at).filter(|x| x.0 > 0) {
+            edges.push(e);
+            nodes.push(parent);
+            at = parent;
+        }
+        nodes.reverse();
+        edges.reverse();
+        let mut at = meet;
+        while let Some(&(_, e, parent)) = sides[1].get(&at).filter(|x| x.0 > 0) {
+            edges.push(e);
+            nodes.push(parent);
+            at = parent;
+        }
+        self.nodes = nodes;
+        self.edges = edges.clone();
+        self.emit_shortest(edges)
+    }
+
     fn emit_shortest(&mut self, edges: Vec<EdgeIndex>) -> Result<(), QueryError> {
         if let VarUse::Bind(slot) = self.plan.rel_use[0] {
             self.row[slot] = Val::list(edges.iter().map(|&e| Val::Edge(e)).collect());
@@ -1640,6 +1737,9 @@ impl Matcher<'_, '_, '_> {
         r
     }
 }
+
+/// A breadth-first search's tree: node → (depth, edge to its parent, parent).
+type Parents = FxHashMap<NodeIndex, (usize, EdgeIndex, NodeIndex)>;
 
 /// An aggregate's running state.
 enum Acc {
