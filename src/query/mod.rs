@@ -6,7 +6,6 @@
 
 pub mod ast;
 pub mod error;
-#[path = "parser_mine.rs"]
 pub mod parser;
 
 pub use error::{ErrorKind, QueryError, Warning};
