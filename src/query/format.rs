@@ -100,7 +100,12 @@ fn table(outcome: &Outcome, elapsed: Option<std::time::Duration>) -> String {
         let n = out.rows.len();
         let _ = write!(s, "{n} row{}", if n == 1 { "" } else { "s" });
         if let Some(e) = elapsed {
-            let _ = write!(s, " · {:.1} ms", e.as_secs_f64() * 1e3);
+            let ms = e.as_secs_f64() * 1e3;
+            let _ = if ms < 1.0 {
+                write!(s, " · {ms:.3} ms")
+            } else {
+                write!(s, " · {ms:.1} ms")
+            };
         }
         let _ = writeln!(s, " · tx {}", outcome.tx);
     }
