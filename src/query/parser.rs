@@ -125,6 +125,21 @@ fn advance(i: In<'_>, bytes: usize) -> In<'_> {
     i.take_split(bytes).0
 }
 
+/// `p`, then `, p` for as long as a comma follows.
+fn comma_separated<'a, O>(
+    i: In<'a>,
+    mut p: impl FnMut(In<'a>) -> PResult<'a, O>,
+) -> PResult<'a, Vec<O>> {
+    let (mut i, first) = p(i)?;
+    let mut items = vec![first];
+    while let Ok((rest, _)) = sym(",")(i) {
+        let (rest, item) = p(rest)?;
+        items.push(item);
+        i = rest;
+    }
+    Ok((i, items))
+}
+
 fn span(start: usize, i: &In<'_>) -> Span {
     Span::new(start, offset(i))
 }
@@ -858,17 +873,8 @@ fn projection_item(i: In<'_>) -> PResult<'_, ProjectionItem> {
 /// `order_by`: `ORDER BY sort_item, …`.
 fn order_by(i: In<'_>) -> PResult<'_, Vec<SortItem>> {
     let (i, _) = kw("order")(i)?;
-    let (mut i, _) = expect(kw("by"), "BY after ORDER")(i)?;
-    let mut items = Vec::new();
-    loop {
-        let (rest, item) = expect(sort_item, "an expression to order by")(i)?;
-        items.push(item);
-        i = rest;
-        match sym(",")(i) {
-            Ok((rest, _)) => i = rest,
-            Err(_) => return Ok((i, items)),
-        }
-    }
+    let (i, _) = expect(kw("by"), "BY after ORDER")(i)?;
+    comma_separated(i, expect(sort_item, "an expression to order by"))
 }
 
 /// `sort_item`: `expression [ASC | ASCENDING | DESC | DESCENDING]`.
@@ -932,17 +938,11 @@ fn merge_clause(i: In<'_>) -> PResult<'_, Clause> {
 
 /// `set_clause`: `SET set_item, … write_meta`.
 fn set_clause(i: In<'_>) -> PResult<'_, Clause> {
-    let (mut i, first) = kw("set")(i)?;
-    let mut items = Vec::new();
-    loop {
-        let (rest, item) = expect(set_item, "`name.key = value` or `name += {…}` after SET")(i)?;
-        items.push(item);
-        i = rest;
-        match sym(",")(i) {
-            Ok((rest, _)) => i = rest,
-            Err(_) => break,
-        }
-    }
+    let (i, first) = kw("set")(i)?;
+    let (i, items) = comma_separated(
+        i,
+        expect(set_item, "`name.key = value` or `name += {…}` after SET"),
+    )?;
     let (i, meta) = write_meta(i)?;
     Ok((
         i,
@@ -976,23 +976,17 @@ fn set_item(i: In<'_>) -> PResult<'_, SetItem> {
 
 /// `remove_clause`: `REMOVE variable.key, … write_meta` (a `SET` to null).
 fn remove_clause(i: In<'_>) -> PResult<'_, Clause> {
-    let (mut i, first) = kw("remove")(i)?;
-    let mut items = Vec::new();
-    loop {
-        let (rest, var) = expect(identifier, "`name.key` after REMOVE")(i)?;
-        let (rest, _) = expect(sym("."), "`.key` after the variable")(rest)?;
-        let (rest, key) = expect(symbolic_name, "a property key")(rest)?;
+    let (i, first) = kw("remove")(i)?;
+    let (i, items) = comma_separated(i, |i| {
+        let (i, var) = expect(identifier, "`name.key` after REMOVE")(i)?;
+        let (i, _) = expect(sym("."), "`.key` after the variable")(i)?;
+        let (i, key) = expect(symbolic_name, "a property key")(i)?;
         let value = Expr {
             kind: ExprKind::Literal(Literal::Null),
             span: key.span,
         };
-        items.push(SetItem::Property { var, key, value });
-        i = rest;
-        match sym(",")(i) {
-            Ok((rest, _)) => i = rest,
-            Err(_) => break,
-        }
-    }
+        Ok((i, SetItem::Property { var, key, value }))
+    })?;
     let (i, meta) = write_meta(i)?;
     Ok((
         i,
@@ -1006,17 +1000,8 @@ fn remove_clause(i: In<'_>) -> PResult<'_, Clause> {
 
 /// `end_clause`: `END variable, … AT date [source_clause]`.
 fn end_clause(i: In<'_>) -> PResult<'_, Clause> {
-    let (mut i, first) = kw("end")(i)?;
-    let mut targets = Vec::new();
-    loop {
-        let (rest, v) = expect(identifier, "a variable to end")(i)?;
-        targets.push(v);
-        i = rest;
-        match sym(",")(i) {
-            Ok((rest, _)) => i = rest,
-            Err(_) => break,
-        }
-    }
+    let (i, first) = kw("end")(i)?;
+    let (i, targets) = comma_separated(i, expect(identifier, "a variable to end"))?;
     if kw("valid")(i).is_ok() {
         return fail_msg(
             offset(&ws(i)?.0),
@@ -1093,31 +1078,18 @@ fn valid_clause(i: In<'_>) -> PResult<'_, Spanned<ValidTime>> {
 
 /// `source_clause`: `SOURCE "key", …` (or `SOURCES`).
 fn source_clause(i: In<'_>) -> PResult<'_, Vec<Spanned<String>>> {
-    let (mut i, _) = alt((kw("sources"), kw("source"))).parse(i)?;
-    let mut keys = Vec::new();
-    loop {
-        let (rest, k) = expect(string_literal, "a source key, as a string")(i)?;
-        keys.push(k);
-        i = rest;
-        match sym(",")(i) {
-            Ok((rest, _)) => i = rest,
-            Err(_) => return Ok((i, keys)),
-        }
-    }
+    let (i, _) = alt((kw("sources"), kw("source"))).parse(i)?;
+    comma_separated(i, expect(string_literal, "a source key, as a string"))
 }
 
 // ----- patterns --------------------------------------------------------------------------------
 
 /// `pattern`: `path_pattern, …`.
 fn pattern(i: In<'_>) -> PResult<'_, Vec<PathPattern>> {
-    let (mut i, first) = expect(path_pattern, "a pattern such as (a:Actor)-[:PARTY_TO]->(b)")(i)?;
-    let mut out = vec![first];
-    while let Ok((rest, _)) = sym(",")(i) {
-        let (rest, p) = expect(path_pattern, "a pattern after `,`")(rest)?;
-        out.push(p);
-        i = rest;
-    }
-    Ok((i, out))
+    comma_separated(
+        i,
+        expect(path_pattern, "a pattern such as (a:Actor)-[:PARTY_TO]->(b)"),
+    )
 }
 
 /// `path_pattern`: `[variable =] (shortestPath | allShortestPaths)(pattern_element) |

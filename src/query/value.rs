@@ -396,8 +396,20 @@ impl Cell {
     }
 }
 
+fn write_map(f: &mut fmt::Formatter<'_>, m: &BTreeMap<String, Cell>) -> fmt::Result {
+    f.write_str("{")?;
+    for (i, (k, v)) in m.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{k}: ")?;
+        v.write(f, false)?;
+    }
+    f.write_str("}")
+}
+
 /// Text as a table or CSV shows it: strings bare, lists and maps in query syntax, nodes as
-/// `(id:Label {…})`, dates in EDTF, null as empty… no: null as `null`.
+/// `(id:Label {…})`, dates in EDTF, null as `null`.
 impl fmt::Display for Cell {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.write(f, true)
@@ -410,15 +422,8 @@ impl Cell {
             if m.is_empty() {
                 return Ok(());
             }
-            f.write_str(" {")?;
-            for (i, (k, v)) in m.iter().enumerate() {
-                if i > 0 {
-                    f.write_str(", ")?;
-                }
-                write!(f, "{k}: ")?;
-                v.write(f, false)?;
-            }
-            f.write_str("}")
+            f.write_str(" ")?;
+            write_map(f, m)
         };
         match self {
             Cell::Null => f.write_str("null"),
@@ -444,17 +449,7 @@ impl Cell {
                 }
                 f.write_str("]")
             }
-            Cell::Map(m) => {
-                f.write_str("{")?;
-                for (i, (k, v)) in m.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{k}: ")?;
-                    v.write(f, false)?;
-                }
-                f.write_str("}")
-            }
+            Cell::Map(m) => write_map(f, m),
             Cell::Node {
                 id,
                 labels,
