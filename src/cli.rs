@@ -8,8 +8,9 @@ use thiserror::Error;
 
 use crate::db::Database;
 use crate::error::{InterchangeError, OpenError};
+use crate::event::TxMeta;
 use crate::graph::snapshot::Stats;
-use crate::interchange::jsonl;
+use crate::interchange::{bibtex, jsonl};
 use crate::log::{Log, RedbLog};
 use crate::query::eval::{Env, Params};
 use crate::query::format::{self, Format};
@@ -298,4 +299,33 @@ pub fn parse_param(kb: &Database<impl Log>, text: &str) -> Result<(String, Val),
         Err(_) => Val::str(value),
     };
     Ok((name, value))
+}
+
+/// `import-bib FILE`: every entry of a BibTeX/BibLaTeX file as a `Source` node, in one
+/// transaction.
+///
+/// # Errors
+/// When the file cannot be read or parsed, or a key is already a Source's.
+pub fn import_bib_command<L: Log>(
+    kb: &mut Database<L>,
+    file: &Path,
+    author: Option<String>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let name = file.display().to_string();
+    let text = std::fs::read_to_string(file).map_err(|e| CliError::File {
+        path: file.to_path_buf(),
+        detail: e.to_string(),
+    })?;
+    let meta = TxMeta {
+        author,
+        message: Some(format!("import {name}")),
+    };
+    let header = bibtex::import_bib(kb, &text, &name, meta)?;
+    writeln!(
+        out,
+        "imported {} sources from {name} in tx {}",
+        header.event_count, header.tx
+    )?;
+    Ok(())
 }

@@ -74,6 +74,15 @@ enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Load a bibliography (BibTeX/BibLaTeX): each entry becomes a Source node that facts
+    /// can cite by its key. One transaction: all of it, or nothing.
+    ImportBib {
+        /// The .bib file.
+        file: PathBuf,
+        /// Recorded as the author of the transaction.
+        #[arg(long, value_name = "NAME")]
+        author: Option<String>,
+    },
     /// Load a JSON Lines event log into an empty knowledge base (`-` reads standard input).
     ImportEvents {
         /// The file written by `export-events`.
@@ -158,6 +167,9 @@ fn run(args: Args) -> Result<(), CliError> {
             cli::export_events_command(&kb, &mut w)?;
             w.flush()?;
             Ok(())
+        }
+        Command::ImportBib { file, author } => {
+            cli::import_bib_command(&mut kb, &file, author, &mut out)
         }
         Command::ImportEvents { file } => cli::import_events_command(&mut kb, &file, &mut out),
     }

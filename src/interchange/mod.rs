@@ -1,3 +1,4 @@
 //! Getting data in and out in other tools' formats.
 
+pub mod bibtex;
 pub mod jsonl;
