@@ -17,8 +17,76 @@ use crate::query::format::{self, Format};
 use crate::query::{Session, Val, parser};
 use crate::time::TxId;
 
-/// The bundled dataset, as a JSON Lines event log.
-pub const BUNDLED_EVENTS: &str = include_str!("../fixtures/bootstrap.jsonl");
+/// The bundled dataset's bibliography: the 53 references of Syuryansyah (2024).
+pub const BUNDLED_BIB: (&str, &str) = (
+    "fixtures/references.bib",
+    include_str!("../fixtures/references.bib"),
+);
+
+/// The bundled dataset's facts, as scripts in the language, in load order.
+pub const BUNDLED_SCRIPTS: &[(&str, &str)] = &[
+    (
+        "fixtures/00-paper.dgq",
+        include_str!("../fixtures/00-paper.dgq"),
+    ),
+    (
+        "fixtures/10-actors.dgq",
+        include_str!("../fixtures/10-actors.dgq"),
+    ),
+    (
+        "fixtures/20-agreements.dgq",
+        include_str!("../fixtures/20-agreements.dgq"),
+    ),
+    (
+        "fixtures/30-programmes.dgq",
+        include_str!("../fixtures/30-programmes.dgq"),
+    ),
+    (
+        "fixtures/40-factors-laws.dgq",
+        include_str!("../fixtures/40-factors-laws.dgq"),
+    ),
+    (
+        "fixtures/50-corrections.dgq",
+        include_str!("../fixtures/50-corrections.dgq"),
+    ),
+];
+
+/// Who the bundled dataset's transactions name as their author.
+pub const BUNDLED_AUTHOR: &str = "diplograph (bundled dataset)";
+
+/// Loads the bundled dataset into a knowledge base: the bibliography (one transaction),
+/// then each statement of the scripts (one transaction each), as a researcher would have
+/// entered them. Returns the number of transactions written.
+///
+/// # Errors
+/// When a statement fails (a broken fixture: the tests load it on every run).
+pub fn load_bundled<L: Log>(kb: &mut Database<L>) -> Result<u64, CliError> {
+    let before = kb.tx();
+    let (name, text) = BUNDLED_BIB;
+    let meta = TxMeta {
+        author: Some(BUNDLED_AUTHOR.to_owned()),
+        message: Some(format!(
+            "the 53 references of Syuryansyah (2024), from {name}"
+        )),
+    };
+    bibtex::import_bib(kb, text, name, meta)?;
+    let mut session = Session::new();
+    session.author = Some(BUNDLED_AUTHOR.to_owned());
+    let mut sink = std::io::sink();
+    for (name, text) in BUNDLED_SCRIPTS {
+        run_script(
+            kb,
+            &mut session,
+            text,
+            name,
+            Format::Json,
+            &mut sink,
+            &mut std::io::sink(),
+        )?;
+    }
+    let _ = sink.flush();
+    Ok(kb.tx().0 - before.0)
+}
 
 /// The environment variable that names the default knowledge base file.
 pub const DB_ENV: &str = "DIPLOGRAPH_DB";
@@ -91,13 +159,13 @@ pub fn open_kb(db: Option<&Path>, notice: &mut dyn Write) -> Result<Database<Red
     // An error opening is not ours to clean up (another process may be creating the same
     // file); an error filling it is.
     let mut kb = Database::open_file(&path)?;
-    let mut input = BUNDLED_EVENTS.as_bytes();
-    let created = jsonl::import_events(&mut kb, &mut input, "bundled dataset");
+    let created = load_bundled(&mut kb);
     match created {
         Ok(n) => {
             writeln!(
                 notice,
-                "created the default knowledge base at {} from the bundled dataset ({n} transactions)",
+                "created the default knowledge base at {} from the bundled dataset: Syuryansyah (2024), \
+                 Paradiplomacy of Regional Governments in Indonesia: The Case of Banten Province ({n} transactions)",
                 path.display()
             )?;
             Ok(kb)

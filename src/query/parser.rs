@@ -561,7 +561,7 @@ fn retract_statement(i: In<'_>) -> PResult<'_, Statement> {
         Statement::Retract {
             tx,
             reason,
-            span: first.to(Span::new(0, offset(&i))),
+            span: Span::new(first.start, offset(&i)),
         },
     ))
 }
