@@ -174,7 +174,7 @@ pub fn open_kb(db: Option<&Path>, notice: &mut dyn Write) -> Result<Database<Red
             // Never leave a half-made default behind: the next run would trust it.
             drop(kb);
             let _ = std::fs::remove_file(&path);
-            Err(e.into())
+            Err(e)
         }
     }
 }
