@@ -20,6 +20,7 @@ pub mod graph;
 pub mod interchange;
 pub mod log;
 pub mod query;
+pub mod repl;
 pub mod time;
 pub mod value;
 

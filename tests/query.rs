@@ -338,3 +338,34 @@ fn shortest_paths_from_both_ends_agree_with_a_search_from_one() {
         assert!(found > 100, "{arrow}: only {found} connected pairs");
     }
 }
+
+#[test]
+fn the_shell_reads_statements_from_a_pipe_with_no_prompt() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_diplograph"))
+        .env("DIPLOGRAPH_DB", dir.path().join("default.redb"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            b"MATCH (b:Actor {name: \"Banten\"})-[:PARTY_TO]->(a:Agreement {type: \"LoI\"})\n\
+              RETURN valid_from(a) AS signed ORDER BY signed;\n",
+        )
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(!out.contains("diplograph>"), "no prompt: {out}");
+    assert!(
+        out.contains("2007-02-06") && out.contains("2021-09-21"),
+        "{out}"
+    );
+    assert!(out.contains("2 rows"), "{out}");
+}

@@ -19,11 +19,20 @@ struct Args {
     db: Option<PathBuf>,
 
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// The interactive shell (the default): statements end with `;`, `:help` for help.
+    /// Reads statements from standard input when it is not a terminal.
+    Repl {
+        /// A parameter, `name=value`; repeatable.
+        #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        #[command(flatten)]
+        limits: Limits,
+    },
     /// Run a query (or several, separated by `;`) and print the results.
     Query {
         /// The query text.
@@ -125,7 +134,20 @@ fn run(args: Args) -> Result<(), CliError> {
     let mut out = stdout.lock();
     let mut notice = std::io::stderr();
     let mut kb = cli::open_kb(args.db.as_deref(), &mut notice)?;
-    match args.command {
+    let command = args.command.unwrap_or(Command::Repl {
+        params: Vec::new(),
+        limits: Limits {
+            timeout: 60,
+            max_rows: 1_000_000,
+            author: None,
+        },
+    });
+    match command {
+        Command::Repl { params, limits } => {
+            drop(out);
+            let s = session(&kb, &params, &limits)?;
+            diplograph::repl::run(&mut kb, s)
+        }
         Command::Query {
             query,
             format,
