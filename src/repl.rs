@@ -3,8 +3,8 @@
 //! from it with no prompt and no colour, so it scripts and tests.
 //!
 //! This is the first cut: history, multi-line input, meta-commands, tables with row counts and
-//! timings, errors with a caret. Completion, highlighting, `HISTORY`/`TIMELINE`/`DIFF` and
-//! cancelling a running query with Ctrl-C come with the explore issue.
+//! timings, errors with a caret, Ctrl-C cancelling the running statement (the session goes
+//! on). Completion, highlighting and `HISTORY`/`TIMELINE`/`DIFF` come with the explore issue.
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -221,6 +221,13 @@ pub fn run<L: Log>(kb: &mut Database<L>, session: Session) -> Result<(), CliErro
     if let Some(h) = &history {
         let _ = editor.load_history(h);
     }
+    // While a statement runs the terminal is not in rustyline's raw mode, so Ctrl-C arrives
+    // as a signal: it cancels the statement (its budget checks the flag), not the shell.
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&cancel);
+    let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::Relaxed));
+    let mut session = session;
+    session.cancel = Some(std::sync::Arc::clone(&cancel));
     let mut repl = Repl::new(kb, session, color);
     let mut buffer = String::new();
     loop {
@@ -238,6 +245,7 @@ pub fn run<L: Log>(kb: &mut Database<L>, session: Session) -> Result<(), CliErro
                 }
                 let input = std::mem::take(&mut buffer);
                 let _ = editor.add_history_entry(input.trim());
+                cancel.store(false, std::sync::atomic::Ordering::Relaxed);
                 if !repl.handle(&input, &mut out)? {
                     break;
                 }

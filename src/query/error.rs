@@ -169,7 +169,7 @@ fn render(
     color: bool,
 ) -> String {
     let Some(span) = span else {
-        return format!("{title}: {message}");
+        return format!("{title}: {message}\n");
     };
     let (line, column) = line_column(source, span.start);
     let header = format!("line {line}, column {column}: {message}");
