@@ -9,8 +9,13 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 
-use rustyline::DefaultEditor;
+use rustyline::Editor;
+use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::history::DefaultHistory;
+use rustyline::validate::Validator;
 
 use crate::cli::{self, CliError};
 use crate::db::Database;
@@ -78,6 +83,145 @@ pub fn is_complete(text: &str) -> bool {
     }
     quote.is_none() && last == Some(';')
 }
+
+/// Words the language knows, for completion.
+const KEYWORDS: &[&str] = &[
+    "MATCH",
+    "OPTIONAL",
+    "WHERE",
+    "RETURN",
+    "WITH",
+    "UNWIND",
+    "CREATE",
+    "MERGE",
+    "SET",
+    "REMOVE",
+    "END",
+    "RETRACT",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "ORDER",
+    "BY",
+    "SKIP",
+    "LIMIT",
+    "ASC",
+    "DESC",
+    "DISTINCT",
+    "AS",
+    "AND",
+    "OR",
+    "XOR",
+    "NOT",
+    "IN",
+    "IS",
+    "NULL",
+    "TRUE",
+    "FALSE",
+    "STARTS",
+    "ENDS",
+    "CONTAINS",
+    "CASE",
+    "WHEN",
+    "THEN",
+    "ELSE",
+    "VALID",
+    "FROM",
+    "TO",
+    "SOURCE",
+    "AT",
+    "TX",
+    "OF",
+    "DURING",
+    "REASON",
+    "shortestPath",
+    "allShortestPaths",
+];
+
+/// Tab completion: keywords and functions, and the labels (after `:`), relationship types
+/// and property keys (after `.`) the knowledge base holds when the shell starts.
+pub struct Completion {
+    words: Vec<String>,
+    names: Vec<String>,
+}
+
+impl Completion {
+    /// The completion words for a knowledge base.
+    pub fn of<L: Log>(kb: &Database<L>) -> Completion {
+        let mut words: Vec<String> = KEYWORDS.iter().map(|k| k.to_string()).collect();
+        words.extend(crate::query::eval::FUNCTIONS.iter().map(|f| f.to_string()));
+        words.extend(crate::query::eval::AGGREGATES.iter().map(|f| f.to_string()));
+        let graph = kb.graph();
+        let mut names: Vec<String> = graph
+            .label_names()
+            .into_iter()
+            .chain(graph.type_names())
+            .chain(graph.symbol_names())
+            .map(str::to_owned)
+            .filter(|n| n.chars().all(|c| c.is_alphanumeric() || c == '_'))
+            .collect();
+        names.sort();
+        names.dedup();
+        Completion { words, names }
+    }
+
+    /// Candidates for the word before `pos`: its start, and the completions.
+    pub fn candidates(&self, line: &str, pos: usize) -> (usize, Vec<String>) {
+        let before = line.get(..pos).unwrap_or(line);
+        let start = before
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_alphanumeric() || *c == '_')
+            .last()
+            .map_or(pos, |(i, _)| i);
+        let word = &before[start..];
+        if word.is_empty() {
+            return (pos, Vec::new());
+        }
+        // After `:` or `.`, names from the knowledge base; elsewhere, keywords too.
+        let after_sigil = before[..start].ends_with([':', '.']);
+        let lower = word.to_lowercase();
+        let mut out: Vec<String> = self
+            .names
+            .iter()
+            .chain(self.words.iter().filter(|_| !after_sigil))
+            .filter(|w| w.to_lowercase().starts_with(&lower) && w.len() > word.len())
+            .cloned()
+            .collect();
+        out.sort();
+        out.dedup();
+        (start, out)
+    }
+}
+
+impl Completer for Completion {
+    type Candidate = Pair;
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _: &rustyline::Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let (start, words) = self.candidates(line, pos);
+        Ok((
+            start,
+            words
+                .into_iter()
+                .map(|w| Pair {
+                    display: w.clone(),
+                    replacement: w,
+                })
+                .collect(),
+        ))
+    }
+}
+
+impl Hinter for Completion {
+    type Hint = String;
+}
+impl Highlighter for Completion {}
+impl Validator for Completion {}
+impl rustyline::Helper for Completion {}
 
 /// The shell's state.
 pub struct Repl<'a, L: Log> {
@@ -216,7 +360,9 @@ pub fn run<L: Log>(kb: &mut Database<L>, session: Session) -> Result<(), CliErro
         env!("CARGO_PKG_VERSION"),
         kb.tx()
     )?;
-    let mut editor = DefaultEditor::new().map_err(|e| CliError::Usage(e.to_string()))?;
+    let mut editor: Editor<Completion, DefaultHistory> =
+        Editor::new().map_err(|e| CliError::Usage(e.to_string()))?;
+    editor.set_helper(Some(Completion::of(kb)));
     let history = dirs::data_dir().map(|d| d.join("diplograph").join("history"));
     if let Some(h) = &history {
         let _ = editor.load_history(h);
@@ -268,6 +414,25 @@ pub fn run<L: Log>(kb: &mut Database<L>, session: Session) -> Result<(), CliErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn completion_offers_keywords_and_the_knowledge_bases_names() {
+        let mut kb = Database::open(crate::log::MemoryLog::new()).unwrap();
+        let mut s = Session::new();
+        let text = "CREATE (:Source {key: \"k\"}); CREATE (:Actor {name: \"x\"})-[:PARTY_TO]->(:Agreement) SOURCE \"k\"";
+        for st in parser::parse_script(text).unwrap().statements {
+            s.execute(&mut kb, text, &st).unwrap();
+        }
+        let c = Completion::of(&kb);
+        assert_eq!(c.candidates("MAT", 3), (0, vec!["MATCH".to_string()]));
+        let (start, words) = c.candidates("MATCH (a:Act", 12);
+        assert_eq!((start, words), (9, vec!["Actor".to_string()]));
+        let (_, words) = c.candidates("MATCH (a)-[:PA", 14);
+        assert_eq!(words, vec!["PARTY_TO".to_string()]);
+        let (_, words) = c.candidates("RETURN a.na", 11);
+        assert_eq!(words, vec!["name".to_string()]);
+        assert!(c.candidates("RETURN ", 7).1.is_empty());
+    }
 
     #[test]
     fn a_statement_is_complete_at_a_semicolon_outside_strings_and_comments() {
