@@ -27,11 +27,8 @@ enum Command {
     /// The interactive shell (the default): statements end with `;`, `:help` for help.
     /// Reads statements from standard input when it is not a terminal.
     Repl {
-        /// A parameter, `name=value`; repeatable.
-        #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
-        params: Vec<String>,
         #[command(flatten)]
-        limits: Limits,
+        options: StatementOptions,
     },
     /// Run a query (or several, separated by `;`) and print the results.
     Query {
@@ -40,11 +37,8 @@ enum Command {
         /// Output format: table, json or csv.
         #[arg(long, short, default_value = "table")]
         format: Format,
-        /// A parameter, `name=value` (a literal such as 5, "Banten", [1, 2]); repeatable.
-        #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
-        params: Vec<String>,
         #[command(flatten)]
-        limits: Limits,
+        options: StatementOptions,
     },
     /// Run script files (`.dgq`: statements separated by `;`), in order. Each statement that
     /// writes is one transaction (or BEGIN … COMMIT groups them); on error it stops, naming
@@ -56,11 +50,8 @@ enum Command {
         /// Output format: table, json or csv.
         #[arg(long, short, default_value = "table")]
         format: Format,
-        /// A parameter, `name=value`; repeatable.
-        #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
-        params: Vec<String>,
         #[command(flatten)]
-        limits: Limits,
+        options: StatementOptions,
     },
     /// List transactions: number, time, author, event count, message.
     Log {
@@ -99,30 +90,47 @@ enum Command {
     },
 }
 
-/// Limits of each statement.
+/// Parameters, limits and authorship of the statements a command runs.
 #[derive(clap::Args)]
-struct Limits {
+struct StatementOptions {
+    /// A parameter, `name=value` (a literal such as 5, "Banten", [1, 2]); repeatable.
+    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
+    params: Vec<String>,
     /// Seconds a statement may run (0: no limit).
-    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    #[arg(long, default_value_t = TIMEOUT_SECONDS, value_name = "SECONDS")]
     timeout: u64,
     /// Rows a result may have.
-    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    #[arg(long, default_value_t = MAX_ROWS, value_name = "N")]
     max_rows: usize,
     /// Recorded as the author of the transactions written.
     #[arg(long, value_name = "NAME")]
     author: Option<String>,
 }
 
+const TIMEOUT_SECONDS: u64 = 60;
+const MAX_ROWS: usize = 1_000_000;
+
+impl Default for StatementOptions {
+    /// What the shell gets when `diplograph` is run with no command.
+    fn default() -> StatementOptions {
+        StatementOptions {
+            params: Vec::new(),
+            timeout: TIMEOUT_SECONDS,
+            max_rows: MAX_ROWS,
+            author: None,
+        }
+    }
+}
+
 fn session<L: diplograph::log::Log>(
     kb: &diplograph::Database<L>,
-    params: &[String],
-    limits: &Limits,
+    options: &StatementOptions,
 ) -> Result<Session, CliError> {
     let mut s = Session::new();
-    s.timeout = (limits.timeout > 0).then(|| std::time::Duration::from_secs(limits.timeout));
-    s.max_rows = limits.max_rows;
-    s.author = limits.author.clone();
-    for p in params {
+    s.timeout = (options.timeout > 0).then(|| std::time::Duration::from_secs(options.timeout));
+    s.max_rows = options.max_rows;
+    s.author = options.author.clone();
+    for p in &options.params {
         let (k, v) = cli::parse_param(kb, p)?;
         s.params.insert(k, v);
     }
@@ -135,26 +143,20 @@ fn run(args: Args) -> Result<(), CliError> {
     let mut notice = std::io::stderr();
     let mut kb = cli::open_kb(args.db.as_deref(), &mut notice)?;
     let command = args.command.unwrap_or(Command::Repl {
-        params: Vec::new(),
-        limits: Limits {
-            timeout: 60,
-            max_rows: 1_000_000,
-            author: None,
-        },
+        options: StatementOptions::default(),
     });
     match command {
-        Command::Repl { params, limits } => {
+        Command::Repl { options } => {
             drop(out);
-            let s = session(&kb, &params, &limits)?;
+            let s = session(&kb, &options)?;
             diplograph::repl::run(&mut kb, s)
         }
         Command::Query {
             query,
             format,
-            params,
-            limits,
+            options,
         } => {
-            let mut s = session(&kb, &params, &limits)?;
+            let mut s = session(&kb, &options)?;
             let mut err = std::io::stderr();
             cli::run_script(&mut kb, &mut s, &query, "query", format, &mut out, &mut err)?;
             Ok(())
@@ -162,10 +164,9 @@ fn run(args: Args) -> Result<(), CliError> {
         Command::Run {
             files,
             format,
-            params,
-            limits,
+            options,
         } => {
-            let mut s = session(&kb, &params, &limits)?;
+            let mut s = session(&kb, &options)?;
             let mut err = std::io::stderr();
             for file in files {
                 let source = std::fs::read_to_string(&file).map_err(|e| CliError::File {

@@ -7,8 +7,6 @@
 //! `venue` (journal, book or publisher, whichever the entry has), `volume`, `issue`, `pages`,
 //! `doi`, `url`, `publisher`, `note`. A file is one transaction: all of it lands, or none.
 
-use std::sync::Arc;
-
 use biblatex::{Bibliography, ChunksExt, Entry};
 
 use crate::db::Database;
@@ -145,17 +143,6 @@ fn source_event(entry: &Entry) -> Event {
         valid: ValidTime::ALWAYS,
         sources: Default::default(),
     }
-}
-
-/// The keys of a list of Source events, for messages.
-pub fn keys(events: &[Event]) -> Arc<[String]> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::NodeAdded { id, .. } => Some(id.to_string()),
-            _ => None,
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -293,14 +293,7 @@ impl<'q> Executor<'q> {
         patterns: &[PathPattern],
         filter: Option<&Expr>,
     ) -> Result<Vec<Row>, QueryError> {
-        let before = names.len();
-        for p in patterns {
-            for var in pattern_vars(p) {
-                if !names.contains(&var.node) {
-                    names.push(var.node.clone());
-                }
-            }
-        }
+        let before = declare(names, patterns);
         let width = names.len();
         let equalities = filter.map(equalities).unwrap_or_default();
         let mut bound: FxHashSet<String> = names[..before].iter().cloned().collect();
@@ -689,14 +682,7 @@ impl<'q> Executor<'q> {
         patterns: &[PathPattern],
         meta: &WriteMeta,
     ) -> Result<Vec<Row>, QueryError> {
-        let before = names.len();
-        for p in patterns {
-            for var in pattern_vars(p) {
-                if !names.contains(&var.node) {
-                    names.push(var.node.clone());
-                }
-            }
-        }
+        let before = declare(names, patterns);
         let mut out = Vec::with_capacity(rows.len());
         for mut row in rows {
             self.tick()?;
@@ -903,12 +889,7 @@ impl<'q> Executor<'q> {
         pattern: &PathPattern,
         meta: &WriteMeta,
     ) -> Result<Vec<Row>, QueryError> {
-        let before = names.len();
-        for var in pattern_vars(pattern) {
-            if !names.contains(&var.node) {
-                names.push(var.node.clone());
-            }
-        }
+        let before = declare(names, std::slice::from_ref(pattern));
         let mut bound: FxHashSet<String> = names[..before].iter().cloned().collect();
         let plan = PathPlan::new(pattern, names, &mut bound, &[])?;
         let mut out = Vec::new();
@@ -1085,6 +1066,20 @@ impl<'q> Executor<'q> {
 
 fn slot_of(names: &[String], name: &str) -> usize {
     names.iter().rposition(|n| n == name).unwrap_or(0)
+}
+
+/// Adds the variables the patterns introduce to `names` (those not already there); returns
+/// how many names there were before.
+fn declare(names: &mut Vec<String>, patterns: &[PathPattern]) -> usize {
+    let before = names.len();
+    for p in patterns {
+        for var in pattern_vars(p) {
+            if !names.contains(&var.node) {
+                names.push(var.node.clone());
+            }
+        }
+    }
+    before
 }
 
 /// Variables a pattern introduces, in the order written: the path, then nodes and
@@ -1845,18 +1840,18 @@ impl Acc {
     }
 }
 
-/// Known labels, relationship types and property keys of the graph: for warnings about
-/// names in patterns that match nothing.
+/// Warnings for labels, relationship types and property keys in the query's `MATCH`
+/// patterns that the knowledge base has never seen, each naming the closest known one. The
+/// known names are gathered only when a name is unknown: a query that names only known
+/// things pays a few symbol lookups.
 pub fn unknown_name_warnings(graph: &Graph, query: &Query) -> Vec<super::error::Warning> {
     use super::error::Warning;
     use super::eval::closest;
+    if graph.is_empty() {
+        return Vec::new();
+    }
     let mut warnings = Vec::new();
-    let labels = graph.label_names();
-    let types = graph.type_names();
-    let mut check = |name: &Ident, known: &[&str], what: &str| {
-        if graph.is_empty() || known.contains(&name.node.as_str()) {
-            return;
-        }
+    let mut warn = |name: &Ident, what: &str, known: Vec<&str>| {
         let hint = closest(&name.node, known.iter().copied())
             .map(|c| format!("; did you mean `{c}`?"))
             .unwrap_or_default();
@@ -1865,31 +1860,36 @@ pub fn unknown_name_warnings(graph: &Graph, query: &Query) -> Vec<super::error::
             span: name.span,
         });
     };
-    let mut patterns: Vec<&PathPattern> = Vec::new();
-    for c in &query.clauses {
-        match c {
-            Clause::Match { patterns: p, .. } => patterns.extend(p),
-            Clause::Merge { .. } | Clause::Create { .. } => {}
-            _ => {}
-        }
-    }
-    let keys = graph.symbol_names();
-    for p in patterns {
-        for np in std::iter::once(&p.start).chain(p.steps.iter().map(|(_, n)| n)) {
-            for l in &np.labels {
-                check(l, &labels, "label");
-            }
-            for (k, _) in &np.props {
+    let seen = |name: &Ident, index: &FxHashMap<Sym, Vec<_>>| {
+        graph
+            .symbol(&name.node)
+            .is_some_and(|s| index.contains_key(&s))
+    };
+    for clause in &query.clauses {
+        let Clause::Match { patterns, .. } = clause else {
+            continue;
+        };
+        for p in patterns {
+            for np in std::iter::once(&p.start).chain(p.steps.iter().map(|(_, n)| n)) {
+                for l in np.labels.iter().filter(|l| !seen(l, &graph.by_label)) {
+                    warn(l, "label", graph.label_names());
+                }
                 // Every property key is a symbol; other symbols are not keys, but a name
                 // that is no symbol at all is surely unknown.
-                if k.node != "id" && graph.symbol(&k.node).is_none() {
-                    check(k, &keys, "property");
+                for (k, _) in np.props.iter().filter(|(k, _)| k.node != "id") {
+                    if graph.symbol(&k.node).is_none() {
+                        warn(k, "property", graph.symbol_names());
+                    }
                 }
             }
-        }
-        for (rp, _) in &p.steps {
-            for t in &rp.types {
-                check(t, &types, "relationship type");
+            for (rp, _) in &p.steps {
+                for t in rp.types.iter().filter(|t| {
+                    graph
+                        .symbol(&t.node)
+                        .is_none_or(|s| !graph.by_type.contains_key(&s))
+                }) {
+                    warn(t, "relationship type", graph.type_names());
+                }
             }
         }
     }

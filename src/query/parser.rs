@@ -1312,32 +1312,32 @@ impl<'s> Cx<'s> {
 
     /// `or_expression`: `xor_expression, {"OR", xor_expression}`.
     fn or_expression(&self, i: In<'s>) -> PResult<'s, Ex> {
-        let (mut i, mut left) = self.xor_expression(i)?;
-        while let Ok((rest, _)) = self.kw(i, "or") {
-            let (rest, right) = self.xor_expression(rest).or_operand(rest, "OR")?;
-            left = self.binary(BinaryOp::Or, left, right, i)?;
-            i = rest;
-        }
-        Ok((i, left))
+        self.keyword_chain(i, "or", BinaryOp::Or, Self::xor_expression)
     }
 
     /// `xor_expression`: `and_expression, {"XOR", and_expression}`.
     fn xor_expression(&self, i: In<'s>) -> PResult<'s, Ex> {
-        let (mut i, mut left) = self.and_expression(i)?;
-        while let Ok((rest, _)) = self.kw(i, "xor") {
-            let (rest, right) = self.and_expression(rest).or_operand(rest, "XOR")?;
-            left = self.binary(BinaryOp::Xor, left, right, i)?;
-            i = rest;
-        }
-        Ok((i, left))
+        self.keyword_chain(i, "xor", BinaryOp::Xor, Self::and_expression)
     }
 
     /// `and_expression`: `not_expression, {"AND", not_expression}`.
     fn and_expression(&self, i: In<'s>) -> PResult<'s, Ex> {
-        let (mut i, mut left) = self.not_expression(i)?;
-        while let Ok((rest, _)) = self.kw(i, "and") {
-            let (rest, right) = self.not_expression(rest).or_operand(rest, "AND")?;
-            left = self.binary(BinaryOp::And, left, right, i)?;
+        self.keyword_chain(i, "and", BinaryOp::And, Self::not_expression)
+    }
+
+    /// `operand, {word, operand}`, associating to the left: what OR, XOR and AND share.
+    fn keyword_chain(
+        &self,
+        i: In<'s>,
+        word: &'static str,
+        op: BinaryOp,
+        operand: fn(&Self, In<'s>) -> PResult<'s, Ex>,
+    ) -> PResult<'s, Ex> {
+        let (mut i, mut left) = operand(self, i)?;
+        while let Ok((rest, _)) = self.kw(i, word) {
+            let label = word.to_uppercase();
+            let (rest, right) = operand(self, rest).or_operand(rest, &label)?;
+            left = self.binary(op, left, right, i)?;
             i = rest;
         }
         Ok((i, left))
