@@ -217,8 +217,12 @@ impl Graph {
                 },
                 Resolved::Pair(a, b),
             ) => self.add_edge(tx, id, &rel_type, (a, b), props, valid, &sources),
-            (Event::TxRetracted { tx: target, .. }, _) => {
-                self.retractions.push(Retraction { by: tx, target });
+            (Event::TxRetracted { tx: target, reason }, _) => {
+                self.retractions.push(Retraction {
+                    by: tx,
+                    target,
+                    reason: reason.into_boxed_str(),
+                });
                 self.note(Undo::Retraction);
                 self.dead_at_head = Arc::new(compute_dead(&self.retractions, tx));
             }

@@ -11,6 +11,7 @@
 //! range.
 
 mod apply;
+pub mod facts;
 mod replay;
 pub mod snapshot;
 mod validate;
@@ -227,11 +228,12 @@ pub(crate) fn prop_key(label: Sym, key: Sym, value: &Value) -> u64 {
     h.finish()
 }
 
-/// Where a retraction points: `by` retracted `target`.
-#[derive(Clone, Copy, Debug)]
+/// Where a retraction points: `by` retracted `target`, and why.
+#[derive(Clone, Debug)]
 pub(crate) struct Retraction {
     pub(crate) by: TxId,
     pub(crate) target: TxId,
+    pub(crate) reason: Box<str>,
 }
 
 /// The set of transactions whose facts a view must hide.

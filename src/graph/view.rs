@@ -253,6 +253,18 @@ impl<'g> View<'g> {
 
     /// Resolves a property among versions by the rule in the module doc.
     fn resolve(&self, versions: &'g [PropVersion], key: Sym, since: TxId) -> Option<&'g Value> {
+        self.resolve_version(versions, key, since)
+            .map(|v| &v.value)
+            .filter(|v| !v.is_null())
+    }
+
+    /// The version that decides a property's value (a null value included).
+    fn resolve_version(
+        &self,
+        versions: &'g [PropVersion],
+        key: Sym,
+        since: TxId,
+    ) -> Option<&'g PropVersion> {
         let range_last = self.valid.map_or(Day::MAX, |r| r.last);
         let mut best: Option<(&'g PropVersion, (Day, TxId))> = None;
         for v in versions {
@@ -265,7 +277,7 @@ impl<'g> View<'g> {
                 best = Some((v, rank));
             }
         }
-        best.map(|(v, _)| &v.value).filter(|v| !v.is_null())
+        best.map(|(v, _)| v)
     }
 
     /// Property versions known in this view, valid in its range, in the order recorded.
@@ -388,6 +400,14 @@ impl<'v> NodeRef<'v> {
         version_infos(self.view, &data.props, self.creation().tx)
     }
 
+    /// The version that gives property `key` its value in this view (its sources and
+    /// transaction), if it has one.
+    pub fn property_version(&self, key: &str) -> Option<VersionInfo<'v>> {
+        let data = &self.view.graph.g[self.n];
+        let key = self.view.graph.symbol(key)?;
+        version_info(self.view, &data.props, key, self.creation().tx)
+    }
+
     /// When the node existed in the world (its creation's valid time, with the latest end).
     pub fn valid(&self) -> ValidTime {
         self.view.node_valid(self.n, self.creation()).valid_time()
@@ -504,6 +524,13 @@ impl<'v> EdgeRef<'v> {
         version_infos(self.view, &data.props, data.created.tx)
     }
 
+    /// The version that gives property `key` its value in this view, if it has one.
+    pub fn property_version(&self, key: &str) -> Option<VersionInfo<'v>> {
+        let data = &self.view.graph.g[self.e];
+        let key = self.view.graph.symbol(key)?;
+        version_info(self.view, &data.props, key, data.created.tx)
+    }
+
     /// When the relationship held (with the latest end).
     pub fn valid(&self) -> ValidTime {
         self.view.edge_valid(self.e).valid_time()
@@ -540,6 +567,22 @@ fn version_infos<'v>(
             tx: v.tx,
         })
         .collect()
+}
+
+fn version_info<'v>(
+    view: &'v View<'v>,
+    props: &'v [PropVersion],
+    key: Sym,
+    since: TxId,
+) -> Option<VersionInfo<'v>> {
+    let v = view.resolve_version(props, key, since)?;
+    (!v.value.is_null()).then(|| VersionInfo {
+        key: view.graph.resolve(v.key),
+        value: &v.value,
+        valid: v.valid.valid_time(),
+        sources: view.names(v.sources),
+        tx: v.tx,
+    })
 }
 
 /// An `END` as a view shows it.

@@ -67,6 +67,67 @@ pub enum Statement {
         /// The whole statement.
         span: Span,
     },
+    /// `HISTORY [AT TX n] pattern [WHERE expr]`: every event that touched each matched node
+    /// or relationship, oldest first, retractions included.
+    History(History),
+    /// `TIMELINE <from> .. <to> [STEP n YEARS|MONTHS] [BY column] query`: the query as of
+    /// each point.
+    Timeline(Timeline),
+    /// `DIFF AS OF d1, d2` (the world) or `DIFF AT TX a, TX b` (the record).
+    Diff {
+        /// What is compared.
+        between: DiffBetween,
+        /// The whole statement.
+        span: Span,
+    },
+}
+
+/// `HISTORY [AT TX n] pattern [WHERE expr]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct History {
+    /// Where the pattern is matched (the latest state when none).
+    pub at: Option<Spanned<TxTime>>,
+    /// The patterns: the elements bound to variables, or every element when none is named.
+    pub patterns: Vec<PathPattern>,
+    /// The filter.
+    pub filter: Option<Expr>,
+    /// The whole statement.
+    pub span: Span,
+}
+
+/// `TIMELINE <from> .. <to> [STEP n YEARS|MONTHS] [BY column] query`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Timeline {
+    /// The first point.
+    pub from: Spanned<Date>,
+    /// The last point (included when a step lands on it).
+    pub to: Spanned<Date>,
+    /// The step between points (one year when none).
+    pub step: Option<Spanned<Step>>,
+    /// `BY column`: the query's rows per point become columns named by this column's values.
+    pub by: Option<Ident>,
+    /// The query run at each point (read-only; its valid time is the point).
+    pub query: Query,
+    /// The whole statement.
+    pub span: Span,
+}
+
+/// The distance between two points of a timeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// `STEP n YEARS`.
+    Years(u32),
+    /// `STEP n MONTHS`.
+    Months(u32),
+}
+
+/// The two states `DIFF` compares.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DiffBetween {
+    /// `DIFF AS OF d1, d2 [AT TX n]`: the record (latest, or after `n`), at two valid times.
+    Valid(Spanned<Date>, Spanned<Date>, Option<Spanned<TxTime>>),
+    /// `DIFF AT TX a, TX b`: the record after two transactions.
+    Tx(Spanned<u64>, Spanned<u64>),
 }
 
 /// A query: optional time selectors, then clauses.
@@ -152,6 +213,20 @@ pub enum Clause {
         items: Vec<SetItem>,
         /// Valid time and sources of the new values.
         meta: WriteMeta,
+        /// The whole clause.
+        span: Span,
+    },
+    /// `CALL name([options]) YIELD column [AS alias], … [WHERE expr]`: a graph algorithm
+    /// on the query's view; one row per node, for each row so far.
+    Call {
+        /// The algorithm.
+        name: Ident,
+        /// Its arguments (an options map, or none).
+        args: Vec<Expr>,
+        /// The columns taken, each with the variable it binds.
+        yields: Vec<(Ident, Ident)>,
+        /// The filter.
+        filter: Option<Expr>,
         /// The whole clause.
         span: Span,
     },

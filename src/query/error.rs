@@ -179,11 +179,14 @@ fn render(
     let char_start = source[..start].chars().count();
     let char_end = char_start + source[start..end].chars().count().max(1);
     let name = name.to_string();
-    // The caret's note repeats a short message; a long one is in the header only.
-    let mut label = ariadne::Label::new((name.clone(), char_start..char_end));
-    if message.chars().count() <= 60 {
-        label = label.with_message(message);
-    }
+    // The caret's note repeats a short message; a long one is in the header only. (A label
+    // without a message draws no underline, so a long one gets a short note.)
+    let note = if message.chars().count() <= 60 {
+        message
+    } else {
+        "here"
+    };
+    let label = ariadne::Label::new((name.clone(), char_start..char_end)).with_message(note);
     let mut out = Vec::new();
     let kind = ariadne::ReportKind::Custom(title, color_of);
     let written = ariadne::Report::build(kind, (name.clone(), char_start..char_end))

@@ -23,6 +23,7 @@ use super::ast::{
     BinaryOp, Clause, Direction, Expr, ExprKind, Ident, NodePattern, PathKind, PathPattern,
     Projection, Query, RelPattern, SetItem, Span, WriteMeta,
 };
+use super::change::Element;
 use super::error::{ErrorKind, QueryError};
 use super::eval::{Env, Params, contains_aggregate, is_aggregate, walk};
 use super::value::{Cell, PathVal, Val};
@@ -267,9 +268,64 @@ impl<'q> Executor<'q> {
                 } => {
                     self.end(host, &names, &rows, targets, date.node, meta, *span)?;
                 }
+                Clause::Call {
+                    name,
+                    args,
+                    yields,
+                    filter,
+                    span,
+                } => {
+                    let graph = host.graph();
+                    let view = self.view(graph, host.writing());
+                    rows = self.call(
+                        &view,
+                        &mut names,
+                        rows,
+                        (name, args, yields),
+                        filter.as_ref(),
+                        *span,
+                    )?;
+                }
             }
         }
         Ok(Output::default())
+    }
+
+    /// The nodes and edges a `HISTORY` pattern matches, in order of first match: those bound
+    /// to the variables the patterns name, or every element when they name none.
+    ///
+    /// # Errors
+    /// As for `MATCH`.
+    pub fn elements(
+        &mut self,
+        host: &mut dyn Host,
+        patterns: &[PathPattern],
+        filter: Option<&Expr>,
+    ) -> Result<Vec<Element>, QueryError> {
+        let named = patterns.iter().any(|p| !pattern_vars(p).is_empty());
+        let patterns: Vec<PathPattern> = if named {
+            patterns.to_vec()
+        } else {
+            patterns.iter().map(name_every_element).collect()
+        };
+        let graph = host.graph();
+        let view = self.view(graph, false);
+        let mut names = Vec::new();
+        let rows = self.match_clause(
+            &view,
+            &mut names,
+            vec![Vec::new()],
+            false,
+            &patterns,
+            filter,
+        )?;
+        let mut out = Vec::new();
+        for row in &rows {
+            for v in row {
+                collect_elements(v, &mut out);
+            }
+        }
+        Ok(super::change::distinct(out))
     }
 
     fn env<'a>(&'a self, view: &'a View<'a>, names: &'a [String], row: &'a [Val]) -> Env<'a> {
@@ -280,6 +336,20 @@ impl<'q> Executor<'q> {
             row,
             aggregates: &[],
         }
+    }
+
+    // ----- CALL --------------------------------------------------------------------------
+
+    fn call(
+        &mut self,
+        _view: &View<'_>,
+        _names: &mut Vec<String>,
+        _rows: Vec<Row>,
+        call: (&Ident, &[Expr], &[(Ident, Ident)]),
+        _filter: Option<&Expr>,
+        _span: Span,
+    ) -> Result<Vec<Row>, QueryError> {
+        Err(QueryError::semantic(call.0.span, "not yet"))
     }
 
     // ----- MATCH -------------------------------------------------------------------------
@@ -1080,6 +1150,48 @@ fn declare(names: &mut Vec<String>, patterns: &[PathPattern]) -> usize {
         }
     }
     before
+}
+
+/// The pattern with a variable for each node and relationship (names no query can write).
+fn name_every_element(p: &PathPattern) -> PathPattern {
+    let mut p = p.clone();
+    let mut k = 0;
+    let mut name = |span: Span| {
+        k += 1;
+        Some(Ident {
+            node: format!(" element {k}"),
+            span,
+        })
+    };
+    if p.start.var.is_none() {
+        p.start.var = name(p.start.span);
+    }
+    for (r, n) in &mut p.steps {
+        if r.var.is_none() {
+            r.var = name(r.span);
+        }
+        if n.var.is_none() {
+            n.var = name(n.span);
+        }
+    }
+    p
+}
+
+fn collect_elements(v: &Val, out: &mut Vec<Element>) {
+    match v {
+        Val::Node(n) => out.push(Element::Node(*n)),
+        Val::Edge(e) => out.push(Element::Edge(*e)),
+        Val::Path(p) => {
+            for (i, n) in p.nodes.iter().enumerate() {
+                out.push(Element::Node(*n));
+                if let Some(e) = p.edges.get(i) {
+                    out.push(Element::Edge(*e));
+                }
+            }
+        }
+        Val::List(items) => items.iter().for_each(|x| collect_elements(x, out)),
+        _ => {}
+    }
 }
 
 /// Variables a pattern introduces, in the order written: the path, then nodes and

@@ -83,6 +83,19 @@ fn csv(outcome: &Outcome) -> String {
     s
 }
 
+/// The widest a table cell gets, in characters; JSON and CSV keep whole values.
+pub const MAX_CELL: usize = 100;
+
+/// A cell's text cut to [`MAX_CELL`] characters, ending in `…` when cut.
+fn clip(text: String) -> String {
+    if text.chars().count() <= MAX_CELL {
+        return text;
+    }
+    let mut s: String = text.chars().take(MAX_CELL - 1).collect();
+    s.push('…');
+    s
+}
+
 fn table(outcome: &Outcome, elapsed: Option<std::time::Duration>) -> String {
     let mut s = String::new();
     let out = &outcome.output;
@@ -91,7 +104,7 @@ fn table(outcome: &Outcome, elapsed: Option<std::time::Duration>) -> String {
         t.load_style(comfy_table::TableStyle::new());
         t.set_header(out.columns.iter().map(String::as_str));
         for row in &out.rows {
-            t.add_row(row.iter().map(ToString::to_string));
+            t.add_row(row.iter().map(|c| clip(c.to_string())));
         }
         // Trailing spaces of the last column are noise in a terminal and in diffs.
         for line in t.to_string().lines() {

@@ -5,6 +5,7 @@
 //! - [`error`]: errors and warnings that point into the text, rendered with a caret.
 
 pub mod ast;
+pub mod change;
 pub mod error;
 pub mod parser;
 

@@ -418,6 +418,9 @@ impl<'s> Cx<'s> {
             |i| self.commit_statement(i),
             |i| self.rollback_statement(i),
             |i| self.retract_statement(i),
+            |i| self.history_statement(i),
+            |i| self.timeline_statement(i),
+            |i| self.diff_statement(i),
             |i| self.query(i).map(|(rest, q)| (rest, Statement::Query(q))),
         ))
         .parse(i);
@@ -426,8 +429,8 @@ impl<'s> Cx<'s> {
                 self.refuse_delete(i)?;
                 fail(
                     i,
-                    "a statement (MATCH, RETURN, CREATE, MERGE, UNWIND, BEGIN, COMMIT, ROLLBACK, \
-                     RETRACT …)",
+                    "a statement (MATCH, RETURN, CREATE, MERGE, UNWIND, CALL, HISTORY, TIMELINE, \
+                     DIFF, BEGIN, COMMIT, ROLLBACK, RETRACT …)",
                 )
             }
             other => other,
@@ -468,6 +471,156 @@ impl<'s> Cx<'s> {
             .or_expected(i, "the reason, as a string")?;
         let span = first.to(reason.span);
         Ok((i, Statement::Retract { tx, reason, span }))
+    }
+
+    /// `history_statement`: `"HISTORY", [at_clause], pattern, [where_clause]`.
+    fn history_statement(&self, i: In<'s>) -> PResult<'s, Statement> {
+        let (i, first) = self.kw(i, "history")?;
+        let (i, at) = opt(|i| self.at_clause(i)).parse(i)?;
+        let (i, patterns) = self.pattern(i).or_expected(
+            i,
+            "a pattern after HISTORY, such as (a:Agreement {name: \"…\"})",
+        )?;
+        let (i, filter) = opt(|i| self.where_clause(i)).parse(i)?;
+        let span = self.span(first.start, i);
+        Ok((
+            i,
+            Statement::History(History {
+                at,
+                patterns,
+                filter,
+                span,
+            }),
+        ))
+    }
+
+    /// `timeline_statement`: `"TIMELINE", date_literal, "..", date_literal, ["STEP",
+    /// unsigned_integer, ("YEARS" | "YEAR" | "MONTHS" | "MONTH")], ["BY", identifier], query`.
+    fn timeline_statement(&self, i: In<'s>) -> PResult<'s, Statement> {
+        let (i, first) = self.kw(i, "timeline")?;
+        let (i, (from, to)) = self.timeline_range(i)?;
+        let (i, step) = match self.kw(i, "step") {
+            Ok((i, kw)) => {
+                let (i, n) = self
+                    .unsigned_integer(i)
+                    .or_expected(i, "a number after STEP")?;
+                let count = match u32::try_from(n.node) {
+                    Ok(c) if c > 0 => c,
+                    _ => return self.fail_span(n.span, "STEP must be between 1 and 4294967295"),
+                };
+                let (i, unit) = if let Ok((i, u)) =
+                    alt((|i| self.kw(i, "years"), |i| self.kw(i, "year"))).parse(i)
+                {
+                    (i, (Step::Years(count), u))
+                } else if let Ok((i, u)) =
+                    alt((|i| self.kw(i, "months"), |i| self.kw(i, "month"))).parse(i)
+                {
+                    (i, (Step::Months(count), u))
+                } else {
+                    return fail(i, "YEARS or MONTHS after the STEP count");
+                };
+                let span = kw.to(unit.1);
+                (i, Some(Spanned { node: unit.0, span }))
+            }
+            Err(_) => (i, None),
+        };
+        let (i, by) = match self.kw(i, "by") {
+            Ok((i, _)) => {
+                let (i, name) = match self.identifier(i) {
+                    Err(nom::Err::Error(_)) => fail_name(i, "a column name after BY")?,
+                    other => other?,
+                };
+                (i, Some(name))
+            }
+            Err(_) => (i, None),
+        };
+        let (i, query) = self
+            .query(i)
+            .or_expected(i, "the query to run at each point (MATCH … RETURN …)")?;
+        let span = first.to(query.span);
+        Ok((
+            i,
+            Statement::Timeline(Timeline {
+                from,
+                to,
+                step,
+                by,
+                query,
+                span,
+            }),
+        ))
+    }
+
+    /// The `date_literal, "..", date_literal` of a timeline; `2000..2024` is one EDTF-like
+    /// token, so it is split here.
+    fn timeline_range(&self, i: In<'s>) -> PResult<'s, (Spanned<Date>, Spanned<Date>)> {
+        const WHAT: &str = "the first and last points, such as 1990 .. 2024";
+        let (rest, text) = self.edtf_text(i).or_expected(i, WHAT)?;
+        if let Some((a, b)) = text.node.split_once("..")
+            && !a.is_empty()
+            && !b.is_empty()
+        {
+            let date = |t: &str, start: usize| match Date::parse(t) {
+                Ok(node) => Ok(Spanned {
+                    node,
+                    span: Span::new(start, start + t.len()),
+                }),
+                Err(e) => Err(self.failure_span(Span::new(start, start + t.len()), e.to_string())),
+            };
+            let from = date(a, text.span.start)?;
+            let to = date(b, text.span.start + a.len() + 2)?;
+            return Ok((rest, (from, to)));
+        }
+        let (i, from) = self.date_literal(i).or_expected(i, WHAT)?;
+        let (i, _) = self
+            .sym(i, "..")
+            .or_expected(i, "`..` between the first and last points")?;
+        let (i, to) = self
+            .date_literal(i)
+            .or_expected(i, "the last point after `..`")?;
+        Ok((i, (from, to)))
+    }
+
+    /// `diff_statement`: `"DIFF", ("AS", "OF", date_literal, ",", date_literal, [at_clause] |
+    /// "AT", "TX", unsigned_integer, ",", ["TX"], unsigned_integer)`.
+    fn diff_statement(&self, i: In<'s>) -> PResult<'s, Statement> {
+        let (i, first) = self.kw(i, "diff")?;
+        if let Ok((i, _)) = self.kw(i, "as") {
+            let (i, _) = self.kw(i, "of").or_expected(i, "OF after DIFF AS")?;
+            let (i, a) = self
+                .date_literal(i)
+                .or_expected(i, "a date after DIFF AS OF")?;
+            let (i, _) = self.sym(i, ",").or_expected(i, "`,` and the second date")?;
+            let (i, b) = self
+                .date_literal(i)
+                .or_expected(i, "the second date after `,`")?;
+            let (i, at) = opt(|i| self.at_clause(i)).parse(i)?;
+            let span = first.to(at.as_ref().map_or(b.span, |a| a.span));
+            let between = DiffBetween::Valid(a, b, at);
+            return Ok((i, Statement::Diff { between, span }));
+        }
+        let (i, _) = self
+            .kw(i, "at")
+            .or_expected(i, "AS OF <date>, <date> or AT TX <n>, TX <m> after DIFF")?;
+        let (i, _) = self.kw(i, "tx").or_expected(i, "TX after DIFF AT")?;
+        let (i, a) = self
+            .unsigned_integer(i)
+            .or_expected(i, "a transaction number after DIFF AT TX")?;
+        let (i, _) = self
+            .sym(i, ",")
+            .or_expected(i, "`,` and the second transaction")?;
+        let (i, _) = opt(|i| self.kw(i, "tx")).parse(i)?;
+        let (i, b) = self
+            .unsigned_integer(i)
+            .or_expected(i, "the second transaction number")?;
+        let span = first.to(b.span);
+        Ok((
+            i,
+            Statement::Diff {
+                between: DiffBetween::Tx(a, b),
+                span,
+            },
+        ))
     }
 
     /// `query`: `time_prefix, clause, {clause}` — RETURN, when present, is the last clause.
@@ -534,7 +687,7 @@ impl<'s> Cx<'s> {
             return fail_at(i, None, message("a clause or `;`", note));
         }
         const CLAUSES: &str = "a clause (MATCH, OPTIONAL MATCH, WHERE after MATCH, WITH, UNWIND, \
-                               RETURN, CREATE, MERGE, SET, REMOVE, END)";
+                               CALL, RETURN, CREATE, MERGE, SET, REMOVE, END)";
         let what = if clauses.is_empty() {
             format!("{CLAUSES} after the time selectors")
         } else {
@@ -635,8 +788,52 @@ impl<'s> Cx<'s> {
             |i| self.set_clause(i),
             |i| self.remove_clause(i),
             |i| self.end_clause(i),
+            |i| self.call_clause(i),
         ))
         .parse(i)
+    }
+
+    /// `call_clause`: `"CALL", function_call, ["YIELD", yield_item, {",", yield_item}],
+    /// [where_clause]`.
+    fn call_clause(&self, i: In<'s>) -> PResult<'s, Clause> {
+        let (i, first) = self.kw(i, "call")?;
+        let (i, call) = self
+            .function_call(i)
+            .or_expected(i, "an algorithm after CALL, such as pagerank()")?;
+        let call = *call.expr;
+        let ExprKind::Call { name, args, .. } = call.kind else {
+            return self.fail_span(call.span, "an algorithm such as pagerank()");
+        };
+        let (i, yields) = match self.kw(i, "yield") {
+            Ok((i, _)) => self.comma_list(i, "a column after YIELD", |i| self.yield_item(i))?,
+            Err(_) => (i, Vec::new()),
+        };
+        let (i, filter) = opt(|i| self.where_clause(i)).parse(i)?;
+        Ok((
+            i,
+            Clause::Call {
+                name,
+                args,
+                yields,
+                filter,
+                span: self.span(first.start, i),
+            },
+        ))
+    }
+
+    /// `yield_item`: `identifier, ["AS", identifier]`.
+    fn yield_item(&self, i: In<'s>) -> PResult<'s, (Ident, Ident)> {
+        let (i, column) = self.identifier(i)?;
+        match self.kw(i, "as") {
+            Ok((i, _)) => {
+                let (i, alias) = match self.identifier(i) {
+                    Err(nom::Err::Error(_)) => fail_name(i, "a variable name after AS")?,
+                    other => other?,
+                };
+                Ok((i, (column, alias)))
+            }
+            Err(_) => Ok((i, (column.clone(), column))),
+        }
     }
 
     /// `match_clause`: `["OPTIONAL"], "MATCH", pattern, [where_clause]`.

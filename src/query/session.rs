@@ -5,16 +5,20 @@
 //! Reads outside a group see the committed state, pinned by `AT TX` / `AT <time>` and
 //! restricted by `AS OF` / `DURING`.
 
-use super::ast::{Clause, Query, Span, Statement, TxTime, ValidSelector};
+use super::ast::{
+    Clause, DiffBetween, History, Query, Span, Statement, Step, Timeline, TxTime, ValidSelector,
+};
+use super::change;
 use super::error::{ErrorKind, QueryError, Warning};
 use super::eval::Params;
 use super::exec::{Budget, Executor, Host, Output, unknown_name_warnings};
+use super::value::Cell;
 use crate::db::{Database, Writer};
 use crate::error::CommitError;
 use crate::event::{Event, TxHeader, TxMeta};
 use crate::graph::Graph;
 use crate::log::{Appender, Log};
-use crate::time::{DayRange, Timestamp, TxId};
+use crate::time::{Date, DayRange, Precision, Timestamp, TxId};
 
 /// What a statement gave back.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -29,6 +33,43 @@ pub struct Outcome {
     pub warnings: Vec<Warning>,
     /// A note for statements that return no rows: "transaction begun", "committed tx 7" …
     pub note: Option<String>,
+    /// For a read: what to cite to reproduce the result.
+    pub pin: Option<Pin>,
+    /// Rows are points of a `TIMELINE`, in order (the shell charts numeric columns).
+    pub series: bool,
+}
+
+/// A citable query: the transaction it read, its text pinned to that transaction, and a
+/// hash of its result, so that a result in a paper can be reproduced and checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pin {
+    /// The transaction read.
+    pub tx: TxId,
+    /// The statement, with `AT TX n` where it had no transaction time.
+    pub query: String,
+    /// SHA-256 of the result's columns and rows as JSON (`format::json`'s `columns` and
+    /// `rows`), in hexadecimal.
+    pub sha256: String,
+}
+
+impl Pin {
+    /// The pin of a result.
+    pub fn of(tx: TxId, query: String, output: &Output) -> Pin {
+        use sha2::Digest as _;
+        use std::fmt::Write as _;
+        let rows: Vec<serde_json::Value> = output
+            .rows
+            .iter()
+            .map(|r| serde_json::Value::Array(r.iter().map(Cell::to_json).collect()))
+            .collect();
+        let canonical = serde_json::json!({ "columns": output.columns, "rows": rows });
+        let digest = sha2::Sha256::digest(canonical.to_string().as_bytes());
+        let mut sha256 = String::with_capacity(64);
+        for b in digest.iter() {
+            let _ = write!(sha256, "{b:02x}");
+        }
+        Pin { tx, query, sha256 }
+    }
 }
 
 /// Runs statements: parameters, limits and authorship, and the open `BEGIN` group.
@@ -106,6 +147,17 @@ impl Session {
                 };
                 self.commit_group(db, group)
             }
+            Statement::History(_) | Statement::Timeline(_) | Statement::Diff { .. }
+                if self.group.is_some() =>
+            {
+                Err(QueryError::semantic(
+                    statement_span(statement),
+                    "HISTORY, TIMELINE and DIFF read the committed record; run them after COMMIT",
+                ))
+            }
+            Statement::History(h) => self.history(db.graph(), source, h),
+            Statement::Timeline(t) => self.timeline(db.graph(), source, t),
+            Statement::Diff { between, span } => self.diff(db.graph(), source, between, *span),
             other => {
                 if let Some(group) = &mut self.group {
                     group.push((source.to_owned(), other.clone()));
@@ -140,12 +192,174 @@ impl Session {
         let tx = set_time(&mut exec, graph, q)?;
         let mut host = ReadHost { graph };
         let output = exec.run(&mut host, q)?;
+        let text = span_text(source, q.span);
+        let pinned = if q.at.is_some() {
+            text
+        } else {
+            format!("AT TX {tx} {text}")
+        };
         Ok(Outcome {
+            pin: Some(Pin::of(tx, pinned, &output)),
             output,
             tx,
-            written: Vec::new(),
             warnings: unknown_name_warnings(graph, q),
-            note: None,
+            ..Outcome::default()
+        })
+    }
+
+    /// `HISTORY`: every fact recorded about each matched element.
+    fn history(&self, graph: &Graph, source: &str, h: &History) -> Result<Outcome, QueryError> {
+        let budget = self.budget();
+        let mut exec = Executor::new(&self.params, &budget, source);
+        let tx = match &h.at {
+            Some(at) => tx_of(graph, at)?,
+            None => graph.tx(),
+        };
+        exec.at = Some(tx);
+        let mut host = ReadHost { graph };
+        let elements = exec.elements(&mut host, &h.patterns, h.filter.as_ref())?;
+        // The record as of the transaction read: later facts and retractions are not shown.
+        let output = change::history(graph, &elements, tx);
+        let text = span_text(source, h.span);
+        let pinned = match &h.at {
+            Some(_) => text,
+            None => text.replacen("HISTORY", &format!("HISTORY AT TX {tx}"), 1),
+        };
+        let probe = Query {
+            at: None,
+            valid: None,
+            clauses: vec![Clause::Match {
+                optional: false,
+                patterns: h.patterns.clone(),
+                filter: h.filter.clone(),
+                span: h.span,
+            }],
+            span: h.span,
+        };
+        Ok(Outcome {
+            pin: Some(Pin::of(tx, pinned, &output)),
+            output,
+            tx,
+            warnings: unknown_name_warnings(graph, &probe),
+            ..Outcome::default()
+        })
+    }
+
+    /// `TIMELINE`: the query as of each point, one row per point (or per point and row).
+    fn timeline(&self, graph: &Graph, source: &str, t: &Timeline) -> Result<Outcome, QueryError> {
+        let q = &t.query;
+        if writes(q) {
+            return Err(QueryError::semantic(
+                q.span,
+                "TIMELINE runs a query that only reads",
+            ));
+        }
+        if let Some(v) = &q.valid {
+            return Err(QueryError::semantic(
+                v.span,
+                "TIMELINE sets the valid time of each point; drop AS OF / DURING here",
+            ));
+        }
+        let points = timeline_points(t)?;
+        let budget = self.budget();
+        let mut tx = graph.tx();
+        let mut per_point: Vec<(Date, Output)> = Vec::with_capacity(points.len());
+        for point in points {
+            let mut exec = Executor::new(&self.params, &budget, source);
+            tx = set_time(&mut exec, graph, q)?;
+            exec.valid = Some(DayRange::of(point));
+            let mut host = ReadHost { graph };
+            per_point.push((point, exec.run(&mut host, q)?));
+        }
+        let output = match &t.by {
+            None => {
+                let mut columns = vec!["point".to_owned()];
+                if let Some((_, first)) = per_point.first() {
+                    columns.extend(first.columns.iter().cloned());
+                }
+                let mut rows = Vec::new();
+                for (point, out) in per_point {
+                    // A point where the query finds nothing still has its row.
+                    if out.rows.is_empty() {
+                        let mut r = vec![Cell::Date(point)];
+                        r.resize(columns.len(), Cell::Null);
+                        rows.push(r);
+                    }
+                    for row in out.rows {
+                        let mut r = vec![Cell::Date(point)];
+                        r.extend(row);
+                        rows.push(r);
+                    }
+                }
+                Output { columns, rows }
+            }
+            Some(by) => pivot(per_point, by)?,
+        };
+        let text = span_text(source, t.span);
+        let pinned = if q.at.is_some() {
+            text
+        } else {
+            let inner = span_text(source, q.span);
+            let head = span_text(source, Span::new(t.span.start, q.span.start));
+            format!("{head} AT TX {tx} {inner}")
+        };
+        Ok(Outcome {
+            pin: Some(Pin::of(tx, pinned, &output)),
+            output,
+            tx,
+            warnings: unknown_name_warnings(graph, q),
+            series: true,
+            ..Outcome::default()
+        })
+    }
+
+    /// `DIFF AS OF a, b` or `DIFF AT TX a, TX b`.
+    fn diff(
+        &self,
+        graph: &Graph,
+        source: &str,
+        between: &DiffBetween,
+        span: Span,
+    ) -> Result<Outcome, QueryError> {
+        let head = graph.tx();
+        let text = span_text(source, span);
+        let (output, tx, pinned) = match between {
+            DiffBetween::Valid(a, b, at) => {
+                let tx = match at {
+                    Some(at) => tx_of(graph, at)?,
+                    None => head,
+                };
+                let pinned = match at {
+                    Some(_) => text,
+                    None => format!("{text} AT TX {tx}"),
+                };
+                (change::diff_valid(graph, tx, a.node, b.node), tx, pinned)
+            }
+            DiffBetween::Tx(a, b) => {
+                for n in [a, b] {
+                    if n.node > head.0 {
+                        return Err(QueryError::semantic(
+                            n.span,
+                            format!("TX {}: the knowledge base has {head} transactions", n.node),
+                        ));
+                    }
+                }
+                if a.node > b.node {
+                    return Err(QueryError::semantic(
+                        a.span.to(b.span),
+                        "DIFF AT TX a, TX b lists what transactions a+1 to b changed: give the \
+                         earlier one first",
+                    ));
+                }
+                let out = change::diff_tx(graph, TxId(a.node), TxId(b.node));
+                (out, TxId(b.node), text)
+            }
+        };
+        Ok(Outcome {
+            pin: Some(Pin::of(tx, pinned, &output)),
+            output,
+            tx,
+            ..Outcome::default()
         })
     }
 
@@ -208,6 +422,15 @@ impl Session {
                     | Statement::Rollback(span) => {
                         return Err(QueryError::semantic(*span, "transactions do not nest"));
                     }
+                    // `execute` runs these directly, never in a group.
+                    other @ (Statement::History(_)
+                    | Statement::Timeline(_)
+                    | Statement::Diff { .. }) => {
+                        return Err(QueryError::semantic(
+                            statement_span(other),
+                            "HISTORY, TIMELINE and DIFF only read",
+                        ));
+                    }
                 };
                 last = Some(outcome);
             }
@@ -244,16 +467,169 @@ pub fn writes(q: &Query) -> bool {
     })
 }
 
-fn statement_text(source: &str, s: &Statement) -> String {
-    let span = match s {
+fn statement_span(s: &Statement) -> Span {
+    match s {
         Statement::Query(q) => q.span,
+        Statement::History(h) => h.span,
+        Statement::Timeline(t) => t.span,
         Statement::Retract { span, .. }
+        | Statement::Diff { span, .. }
         | Statement::Begin(span)
         | Statement::Commit(span)
         | Statement::Rollback(span) => *span,
-    };
+    }
+}
+
+fn statement_text(source: &str, s: &Statement) -> String {
+    span_text(source, statement_span(s))
+}
+
+/// The text of a span, its whitespace runs (newlines included) made single spaces.
+fn span_text(source: &str, span: Span) -> String {
     let text = source.get(span.start..span.end).unwrap_or_default();
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The points of a timeline: from `from`, by its step, while they start on or before `to`
+/// ends. Points keep the precision of `from`.
+fn timeline_points(t: &Timeline) -> Result<Vec<Date>, QueryError> {
+    const MAX_POINTS: usize = 10_000;
+    let step = t.step.as_ref().map_or(Step::Years(1), |s| s.node);
+    let months = match step {
+        Step::Years(n) => i64::from(n) * 12,
+        Step::Months(n) => i64::from(n),
+    };
+    let from = t.from.node;
+    let (y, m, d) = match from.precision() {
+        Precision::Year(y) => (y, None, None),
+        Precision::Month(y, m) => (y, Some(m), None),
+        Precision::Day(y, m, d) => (y, Some(m), Some(d)),
+        _ => {
+            return Err(QueryError::semantic(
+                t.from.span,
+                "a TIMELINE point is a year, a month or a day (1990, 1990-06, 1990-06-30)",
+            ));
+        }
+    };
+    if m.is_none() && months % 12 != 0 {
+        let span = t.step.as_ref().map_or(t.from.span, |s| s.span);
+        return Err(QueryError::semantic(
+            span,
+            "a step in months needs points with a month, such as 2000-01 .. 2004-12",
+        ));
+    }
+    if t.to.node.last_day() < from.first_day() {
+        return Err(QueryError::semantic(
+            t.from.span.to(t.to.span),
+            "the first point of a TIMELINE comes after its last",
+        ));
+    }
+    let mut points = Vec::new();
+    let start = i64::from(y) * 12 + i64::from(m.unwrap_or(1)) - 1;
+    for k in 0.. {
+        let at = start + k * months;
+        let (year, month) = (at.div_euclid(12), at.rem_euclid(12) + 1);
+        let Ok(year) = i32::try_from(year) else { break };
+        let month = month as u32; // 1..=12
+        let date = match (m, d) {
+            (None, _) => Date::from_year(year),
+            (Some(_), None) => Date::from_precision(Precision::Month(year, month)),
+            // A day past the month's end (the 31st in a step to April) is its last day.
+            (Some(_), Some(day)) => (28..=day)
+                .rev()
+                .find_map(|dd| Date::from_ymd(year, month, dd))
+                .or_else(|| Date::from_ymd(year, month, day)),
+        };
+        let Some(date) = date else { break };
+        if date.first_day() > t.to.node.last_day() {
+            break;
+        }
+        if points.len() == MAX_POINTS {
+            return Err(QueryError::semantic(
+                t.span,
+                format!("a TIMELINE has at most {MAX_POINTS} points; use a larger STEP"),
+            ));
+        }
+        points.push(date);
+    }
+    Ok(points)
+}
+
+/// `BY column`: each point's rows become one row, the named column's values naming the
+/// other columns (`value` when one other column, `value.column` when several). Values are
+/// ordered by first appearance; a value missing at a point is null.
+fn pivot(per_point: Vec<(Date, Output)>, by: &super::ast::Ident) -> Result<Output, QueryError> {
+    let columns = per_point
+        .first()
+        .map(|(_, o)| o.columns.clone())
+        .unwrap_or_default();
+    let Some(key_at) = columns.iter().position(|c| *c == by.node) else {
+        return Err(QueryError::semantic(
+            by.span,
+            format!(
+                "BY {}: the query returns no such column (it returns {})",
+                by.node,
+                columns.join(", ")
+            ),
+        ));
+    };
+    let values: Vec<&String> = columns
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != key_at)
+        .map(|(_, c)| c)
+        .collect();
+    let mut keys: Vec<String> = Vec::new();
+    for (_, out) in &per_point {
+        for row in &out.rows {
+            let k = key_text(row.get(key_at));
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+    }
+    let mut out_columns = vec!["point".to_owned()];
+    for k in &keys {
+        for v in &values {
+            out_columns.push(if values.len() == 1 {
+                k.clone()
+            } else {
+                format!("{k}.{v}")
+            });
+        }
+    }
+    let width = keys.len() * values.len();
+    let mut rows = Vec::with_capacity(per_point.len());
+    for (point, out) in per_point {
+        let mut row = vec![Cell::Null; width];
+        for r in out.rows {
+            let k = key_text(r.get(key_at));
+            let Some(ki) = keys.iter().position(|x| *x == k) else {
+                continue;
+            };
+            let cells = r.into_iter().enumerate().filter(|(i, _)| *i != key_at);
+            for (vi, (_, cell)) in cells.enumerate() {
+                if let Some(slot) = row.get_mut(ki * values.len() + vi) {
+                    *slot = cell;
+                }
+            }
+        }
+        let mut full = vec![Cell::Date(point)];
+        full.extend(row);
+        rows.push(full);
+    }
+    Ok(Output {
+        columns: out_columns,
+        rows,
+    })
+}
+
+fn key_text(cell: Option<&Cell>) -> String {
+    match cell {
+        Some(Cell::Str(s)) => s.clone(),
+        Some(Cell::Null) | None => "null".to_owned(),
+        Some(other) => other.to_string(),
+    }
 }
 
 fn shorten(text: &str, max: usize) -> String {
@@ -270,27 +646,7 @@ fn set_time(exec: &mut Executor<'_>, graph: &Graph, q: &Query) -> Result<TxId, Q
     let head = graph.tx();
     let tx = match &q.at {
         None => None,
-        Some(at) => Some(match &at.node {
-            TxTime::Tx(n) => {
-                if *n > head.0 {
-                    return Err(QueryError::semantic(
-                        at.span,
-                        format!("AT TX {n}: the knowledge base has {head} transactions"),
-                    ));
-                }
-                TxId(*n)
-            }
-            TxTime::Timestamp(text) => {
-                let ts = parse_instant(text).map_err(|m| QueryError::semantic(at.span, m))?;
-                let n = graph
-                    .headers()
-                    .iter()
-                    .take_while(|h| h.recorded_at <= ts)
-                    .last()
-                    .map_or(TxId(0), |h| h.tx);
-                TxId(n.0)
-            }
-        }),
+        Some(at) => Some(tx_of(graph, at)?),
     };
     exec.at = tx;
     exec.valid = q.valid.as_ref().map(|v| match &v.node {
@@ -298,6 +654,32 @@ fn set_time(exec: &mut Executor<'_>, graph: &Graph, q: &Query) -> Result<TxId, Q
         ValidSelector::During(t) => t.days(),
     });
     Ok(tx.unwrap_or(head))
+}
+
+/// The transaction an `AT` selector names.
+fn tx_of(graph: &Graph, at: &super::ast::Spanned<TxTime>) -> Result<TxId, QueryError> {
+    let head = graph.tx();
+    Ok(match &at.node {
+        TxTime::Tx(n) => {
+            if *n > head.0 {
+                return Err(QueryError::semantic(
+                    at.span,
+                    format!("AT TX {n}: the knowledge base has {head} transactions"),
+                ));
+            }
+            TxId(*n)
+        }
+        TxTime::Timestamp(text) => {
+            let ts = parse_instant(text).map_err(|m| QueryError::semantic(at.span, m))?;
+            let n = graph
+                .headers()
+                .iter()
+                .take_while(|h| h.recorded_at <= ts)
+                .last()
+                .map_or(TxId(0), |h| h.tx);
+            TxId(n.0)
+        }
+    })
 }
 
 /// An instant: RFC 3339, or a day (its last nanosecond, UTC).
