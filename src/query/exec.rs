@@ -340,16 +340,104 @@ impl<'q> Executor<'q> {
 
     // ----- CALL --------------------------------------------------------------------------
 
+    /// `CALL algo(options) YIELD …`: for each row so far, one row per node the algorithm
+    /// yields (on this query's view), with the columns taken, filtered by `WHERE`.
     fn call(
         &mut self,
-        _view: &View<'_>,
-        _names: &mut Vec<String>,
-        _rows: Vec<Row>,
-        call: (&Ident, &[Expr], &[(Ident, Ident)]),
-        _filter: Option<&Expr>,
-        _span: Span,
+        view: &View<'_>,
+        names: &mut Vec<String>,
+        rows: Vec<Row>,
+        (name, args, yields): (&Ident, &[Expr], &[(Ident, Ident)]),
+        filter: Option<&Expr>,
+        span: Span,
     ) -> Result<Vec<Row>, QueryError> {
-        Err(QueryError::semantic(call.0.span, "not yet"))
+        let Some(columns) = super::algo::columns(&name.node.to_ascii_lowercase()) else {
+            return Err(QueryError::semantic(
+                name.span,
+                super::algo::Call::new(&name.node, None)
+                    .err()
+                    .unwrap_or_default(),
+            ));
+        };
+        if args.len() > 1 {
+            return Err(QueryError::semantic(
+                args[1].span,
+                format!(
+                    "{}() takes one argument, a map of options such as {{directed: true}}",
+                    name.node
+                ),
+            ));
+        }
+        // Which of the algorithm's columns to take, and the variable each binds.
+        let taken: Vec<(usize, &str)> = if yields.is_empty() {
+            columns.iter().copied().enumerate().collect()
+        } else {
+            let mut taken = Vec::new();
+            for (column, alias) in yields {
+                let Some(k) = columns.iter().position(|c| *c == column.node) else {
+                    return Err(QueryError::semantic(
+                        column.span,
+                        format!(
+                            "{}() yields no column `{}` (it yields {})",
+                            name.node,
+                            column.node,
+                            columns.join(", ")
+                        ),
+                    ));
+                };
+                taken.push((k, alias.node.as_str()));
+            }
+            taken
+        };
+        for (_, var) in &taken {
+            if names.iter().any(|n| n == var) {
+                return Err(QueryError::semantic(
+                    span,
+                    format!("`{var}` is already bound; yield it AS another name"),
+                ));
+            }
+        }
+        let before = names.len();
+        names.extend(taken.iter().map(|(_, v)| (*v).to_owned()));
+        // Rows that give the same options share one run of the algorithm.
+        let mut runs: Vec<(String, super::algo::Scores)> = Vec::new();
+        let mut out = Vec::new();
+        for row in rows {
+            self.tick()?;
+            let env = self.env(view, &names[..before], &row);
+            let options = args.first().map(|a| env.eval(a)).transpose()?;
+            let key = format!("{options:?}");
+            let k = match runs.iter().position(|(k, _)| *k == key) {
+                Some(k) => k,
+                None => {
+                    let call =
+                        super::algo::Call::new(&name.node, options.as_ref()).map_err(|m| {
+                            QueryError::runtime(args.first().map_or(name.span, |a| a.span), m)
+                        })?;
+                    runs.push((key, call.run(view, self.budget)?));
+                    runs.len() - 1
+                }
+            };
+            for (node, values) in &runs[k].1 {
+                let mut r = row.clone();
+                for &(c, _) in &taken {
+                    r.push(if c == 0 {
+                        Val::Node(*node)
+                    } else {
+                        values.get(c - 1).cloned().unwrap_or(Val::Null)
+                    });
+                }
+                let keep = match filter {
+                    Some(f) => self.env(view, names, &r).eval(f)?.is_true(),
+                    None => true,
+                };
+                if keep {
+                    out.push(r);
+                }
+            }
+            self.budget.rows(out.len())?;
+        }
+        Ok(out)
     }
 
     // ----- MATCH -------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 //! - [`parser`]: nom parsers, one function per grammar rule (`grammar/diplograph.ebnf`).
 //! - [`error`]: errors and warnings that point into the text, rendered with a caret.
 
+pub mod algo;
 pub mod ast;
 pub mod change;
 pub mod error;
