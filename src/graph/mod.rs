@@ -13,6 +13,7 @@
 mod apply;
 pub mod facts;
 mod replay;
+pub mod schema;
 pub mod snapshot;
 mod validate;
 pub mod view;

@@ -43,7 +43,8 @@ pub fn render(outcome: &Outcome, format: Format, elapsed: Option<std::time::Dura
 }
 
 /// The outcome as JSON: `columns`, `rows` (cells as JSON; dates as EDTF strings), `tx`,
-/// and `written` (transaction numbers) when it wrote.
+/// `written` (transaction numbers) when it wrote, and for a read its `pin`: `tx`, `query`
+/// (with `AT TX`) and `sha256` of its columns and rows, so it can be cited and reproduced.
 pub fn json(outcome: &Outcome) -> serde_json::Value {
     let rows: Vec<serde_json::Value> = outcome
         .output
@@ -58,6 +59,13 @@ pub fn json(outcome: &Outcome) -> serde_json::Value {
     });
     if !outcome.written.is_empty() {
         obj["written"] = outcome.written.iter().map(|h| h.tx.0).collect();
+    }
+    if let Some(pin) = &outcome.pin {
+        obj["pin"] = serde_json::json!({
+            "tx": pin.tx.0,
+            "query": pin.query,
+            "sha256": pin.sha256,
+        });
     }
     obj
 }

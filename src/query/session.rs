@@ -293,7 +293,7 @@ impl Session {
                 }
                 Output { columns, rows }
             }
-            Some(by) => pivot(per_point, by)?,
+            Some(by) => pivot(per_point, by, &counted_columns(q))?,
         };
         let text = span_text(source, t.span);
         let pinned = if q.at.is_some() {
@@ -558,7 +558,33 @@ fn timeline_points(t: &Timeline) -> Result<Vec<Date>, QueryError> {
 /// `BY column`: each point's rows become one row, the named column's values naming the
 /// other columns (`value` when one other column, `value.column` when several). Values are
 /// ordered by first appearance; a value missing at a point is null.
-fn pivot(per_point: Vec<(Date, Output)>, by: &super::ast::Ident) -> Result<Output, QueryError> {
+/// The columns of a query's `RETURN` that are counts (`count(…)`, `count(*)`): where a
+/// `TIMELINE … BY` has no row for a value at a point, such a column is 0, not null.
+fn counted_columns(q: &Query) -> Vec<String> {
+    use super::ast::ExprKind;
+    let Some(Clause::Return(p)) = q.clauses.last() else {
+        return Vec::new();
+    };
+    p.items
+        .iter()
+        .filter(|item| match &item.expr.kind {
+            ExprKind::CountStar => true,
+            ExprKind::Call { name, .. } => name.node.eq_ignore_ascii_case("count"),
+            _ => false,
+        })
+        .map(|item| {
+            item.alias
+                .as_ref()
+                .map_or(item.text.clone(), |a| a.node.clone())
+        })
+        .collect()
+}
+
+fn pivot(
+    per_point: Vec<(Date, Output)>,
+    by: &super::ast::Ident,
+    counted: &[String],
+) -> Result<Output, QueryError> {
     let columns = per_point
         .first()
         .map(|(_, o)| o.columns.clone())
@@ -599,9 +625,19 @@ fn pivot(per_point: Vec<(Date, Output)>, by: &super::ast::Ident) -> Result<Outpu
         }
     }
     let width = keys.len() * values.len();
+    // A count with no row at a point counted nothing.
+    let empty: Vec<Cell> = (0..width)
+        .map(|i| {
+            if counted.contains(values[i % values.len()]) {
+                Cell::Int(0)
+            } else {
+                Cell::Null
+            }
+        })
+        .collect();
     let mut rows = Vec::with_capacity(per_point.len());
     for (point, out) in per_point {
-        let mut row = vec![Cell::Null; width];
+        let mut row = empty.clone();
         for r in out.rows {
             let k = key_text(r.get(key_at));
             let Some(ki) = keys.iter().position(|x| *x == k) else {
