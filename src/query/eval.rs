@@ -358,6 +358,29 @@ impl Env<'_> {
         };
         let view = self.view;
         Ok(match lower.as_str() {
+            "valid_from" | "valid_to" | "valid" | "sources" | "tx" if v.len() == 2 => {
+                // Of one property: the version that gives it its value in this view.
+                let key = match &v[1] {
+                    Val::Str(k) => k.as_str(),
+                    _ => return Err(bad(1, "a property name, such as \"stage\"")),
+                };
+                let version = match &v[0] {
+                    Val::Null => return Ok(Val::Null),
+                    Val::Node(n) => view.node_at(*n).and_then(|n| n.property_version(key)),
+                    Val::Edge(e) => view.edge_at(*e).and_then(|e| e.property_version(key)),
+                    _ => return Err(bad(0, "a node or a relationship")),
+                };
+                let Some(version) = version else {
+                    return Ok(Val::Null);
+                };
+                match lower.as_str() {
+                    "valid_from" => bound(version.valid.from),
+                    "valid_to" => bound(version.valid.to),
+                    "valid" => Val::str(&version.valid.to_string()),
+                    "sources" => Val::list(version.sources.into_iter().map(Val::str).collect()),
+                    _ => Val::Int(i64::try_from(version.tx.0).unwrap_or(i64::MAX)),
+                }
+            }
             "valid_from" | "valid_to" | "valid" | "sources" | "tx" | "id" | "labels" => {
                 arity(1)?;
                 let item = match &v[0] {

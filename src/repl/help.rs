@@ -36,7 +36,9 @@ knowledge base learned it.
   AT TX 12 AS OF 2005 MATCH …   both
 Dates are EDTF and keep their precision: 1985, 2007-02, 2007-02-06, 2000/2004, 1985/..
 A year covers the whole year: 2000/2004 holds on 2004-12-31 and not in 2005.
-valid_from(x), valid_to(x), sources(x) and tx(x) tell a fact's times and sources.",
+valid_from(x), valid_to(x), sources(x) and tx(x) tell a fact's times and sources;
+valid_from(x, \"stage\") and the others with a property name tell those of the version
+that gives the property its value (since when an agreement has stood at its stage).",
     ),
     (
         "writes",
