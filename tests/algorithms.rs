@@ -242,3 +242,32 @@ fn yield_renames_and_without_yield_every_column_is_bound() {
     columns.sort();
     assert_eq!(columns, ["component", "node", "size"]);
 }
+
+#[test]
+fn a_long_algorithm_stops_at_the_time_budget() {
+    let script = r#"
+CREATE (:Source {key: "k"});
+UNWIND range(1, 20000) AS i CREATE (:N {id: "n" + i}) SOURCE "k";
+UNWIND range(1, 100000) AS j
+  MATCH (x:N {id: "n" + (j % 20000 + 1)}), (y:N {id: "n" + ((j * 7919) % 20000 + 1)})
+  CREATE (x)-[:L]->(y) SOURCE "k";
+"#;
+    let mut db = Database::open(MemoryLog::new()).unwrap();
+    let mut s = Session::new();
+    for st in parser::parse_script(script).unwrap().statements {
+        s.execute(&mut db, script, &st).unwrap();
+    }
+    let q = "CALL betweenness() YIELD node, score RETURN max(score)";
+    let statement = &parser::parse_script(q).unwrap().statements[0];
+    // How long it takes to the end (about half a second here, on two cores) …
+    let started = std::time::Instant::now();
+    s.execute(&mut db, q, statement).unwrap();
+    let whole = started.elapsed();
+    // … and with a budget of a tenth of that, the query ends soon after the budget.
+    s.timeout = Some(whole / 10);
+    let started = std::time::Instant::now();
+    let e = s.execute(&mut db, q, statement).unwrap_err();
+    let took = started.elapsed();
+    assert!(e.message.contains("time budget"), "{}", e.message);
+    assert!(took < whole / 2, "took {took:?} of {whole:?}");
+}

@@ -204,7 +204,7 @@ impl Call {
         }
     }
 
-    fn run_on<Ty: EdgeType + Sync>(
+    fn run_on<Ty: EdgeType + Send + Sync + 'static>(
         &self,
         view: &View<'_>,
         budget: &Budget,
@@ -212,7 +212,8 @@ impl Call {
         let g = self.project::<Ty>(view);
         budget.check()?;
         let n = g.node_count();
-        let at = |i: usize| g[Ix::new(i)];
+        let nodes: Vec<NodeIndex> = g.node_weights().copied().collect();
+        let at = |i: usize| nodes[i];
         let floats = |scores: Vec<Option<f64>>| {
             scores
                 .into_iter()
@@ -239,15 +240,19 @@ impl Call {
                     .map(|(i, s)| (at(i), vec![Val::Float(s)]))
                     .collect()
             }
-            "betweenness" => floats(rustworkx_core::centrality::betweenness_centrality(
-                &g,
-                false,
-                self.normalized,
-                PARALLEL,
-            )),
-            "closeness" => floats(rustworkx_core::centrality::closeness_centrality(
-                &g, true, PARALLEL,
-            )),
+            // These take O(nodes × relationships): on a worker, so that Ctrl-C and the
+            // time budget end the query at once (the worker finishes on its own, unseen).
+            "betweenness" => {
+                let normalized = self.normalized;
+                floats(on_worker(budget, move || {
+                    rustworkx_core::centrality::betweenness_centrality(
+                        &g, false, normalized, PARALLEL,
+                    )
+                })?)
+            }
+            "closeness" => floats(on_worker(budget, move || {
+                rustworkx_core::centrality::closeness_centrality(&g, true, PARALLEL)
+            })?),
             "components" => {
                 let mut parts: Vec<Vec<Ix>> = if Ty::is_directed() {
                     petgraph::algo::tarjan_scc(&g)
@@ -310,6 +315,34 @@ impl Call {
             }
         }
         g
+    }
+}
+
+/// Runs `work` on a thread of its own, checking the budget while it runs.
+///
+/// # Errors
+/// The budget's error (the worker is left to finish, its result dropped), or a runtime
+/// error if the worker panicked.
+fn on_worker<T: Send + 'static>(
+    budget: &Budget,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, super::error::QueryError> {
+    use std::sync::mpsc::{RecvTimeoutError, channel};
+    let (send, receive) = channel();
+    std::thread::spawn(move || {
+        let _ = send.send(work());
+    });
+    loop {
+        match receive.recv_timeout(std::time::Duration::from_millis(20)) {
+            Ok(result) => return Ok(result),
+            Err(RecvTimeoutError::Timeout) => budget.check()?,
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(super::error::QueryError::new(
+                    super::error::ErrorKind::Runtime,
+                    "the graph algorithm failed (a bug: please report it)",
+                ));
+            }
+        }
     }
 }
 

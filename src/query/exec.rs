@@ -225,11 +225,16 @@ impl<'q> Executor<'q> {
                             other => vec![other],
                         };
                         for item in items {
+                            // A long list is checked as it unwinds: Ctrl-C and the row
+                            // limit stop it in the middle, not after.
+                            self.tick()?;
                             let mut r = row.clone();
                             r.push(item);
                             out.push(r);
+                            if out.len() > self.budget.max_rows {
+                                self.budget.rows(out.len())?;
+                            }
                         }
-                        self.budget.rows(out.len())?;
                     }
                     names.push(alias.node.clone());
                     rows = out;

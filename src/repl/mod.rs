@@ -423,6 +423,8 @@ pub fn run<L: Log>(kb: &mut Database<L>, session: Session) -> Result<(), CliErro
         } else {
             "       ...> "
         };
+        // Reset before reading, so a Ctrl-C right after Enter still cancels what runs.
+        cancel.store(false, std::sync::atomic::Ordering::Relaxed);
         match editor.readline(prompt) {
             Ok(line) => {
                 buffer.push_str(&line);
@@ -432,7 +434,6 @@ pub fn run<L: Log>(kb: &mut Database<L>, session: Session) -> Result<(), CliErro
                 }
                 let input = std::mem::take(&mut buffer);
                 let _ = editor.add_history_entry(input.trim());
-                cancel.store(false, std::sync::atomic::Ordering::Relaxed);
                 let replay = input.trim().strip_prefix(":replay");
                 if let Some(arg) = replay.filter(|a| a.is_empty() || a.starts_with(' ')) {
                     replay_interactively(&mut repl, &mut editor, arg, &mut out)?;
