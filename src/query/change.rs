@@ -267,9 +267,20 @@ pub fn diff_valid(graph: &Graph, at: TxId, a: Date, b: Date) -> Output {
                 ),
             )),
             (true, false) => {
-                let (tx, sources) = edge
-                    .end()
-                    .map_or((edge.tx(), edge.sources()), |x| (x.tx, x.sources));
+                // Ended itself, or with a node at one of its ends.
+                let mut detail = detail;
+                let ended_end = [edge.from(), edge.to()]
+                    .into_iter()
+                    .find(|n| !vb.node_visible(n.index()) && n.end().is_some());
+                let (tx, sources) = match (edge.end(), ended_end) {
+                    (Some(x), _) => (x.tx, x.sources),
+                    (None, Some(n)) => {
+                        detail = format!("{detail} — with {}", n.id());
+                        n.end()
+                            .map_or((edge.tx(), edge.sources()), |x| (x.tx, x.sources))
+                    }
+                    (None, None) => (edge.tx(), edge.sources()),
+                };
                 rows.push((
                     2,
                     id.clone(),
@@ -481,7 +492,9 @@ pub fn diff_tx(graph: &Graph, a: TxId, b: TxId) -> Output {
 }
 
 /// Whether a value set corrects an earlier one: a version of the same key, of the same
-/// incarnation, still known, whose valid time overlaps.
+/// incarnation, still known, whose valid time overlaps and does not begin before the new
+/// one's. A value from a later start is a change in the world (an LoI that became an MoU
+/// in 2023), not a correction of the record.
 fn corrects(earlier: &[Fact<'_>], f: &Fact<'_>, view: &View<'_>) -> bool {
     let FactKind::Set { key, .. } = f.what else {
         return false;
@@ -499,7 +512,8 @@ fn corrects(earlier: &[Fact<'_>], f: &Fact<'_>, view: &View<'_>) -> bool {
             && g.owner == f.owner
             && g.tx < f.tx
             && view.knows(g.tx)
-            && g.valid.is_some_and(|v| v.overlaps(valid.days()))
+            && g.valid
+                .is_some_and(|v| v.overlaps(valid.days()) && v.first_day() >= valid.first_day())
     })
 }
 
