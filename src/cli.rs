@@ -397,3 +397,78 @@ pub fn import_bib_command<L: Log>(
     )?;
     Ok(())
 }
+
+/// The bearer token for writes: the first line of `token_file`, or `$DIPLOGRAPH_TOKEN`;
+/// none means the server takes no writes.
+///
+/// # Errors
+/// An unreadable file, or a token shorter than [`crate::server::MIN_TOKEN_LEN`].
+pub fn server_token(token_file: Option<&Path>) -> Result<Option<String>, CliError> {
+    let token = match token_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| CliError::File {
+                path: path.to_owned(),
+                detail: e.to_string(),
+            })?;
+            Some(text.lines().next().unwrap_or("").trim().to_owned())
+        }
+        None => std::env::var(TOKEN_ENV).ok().map(|t| t.trim().to_owned()),
+    };
+    match token {
+        Some(t) if t.chars().count() < crate::server::MIN_TOKEN_LEN => {
+            Err(CliError::Usage(format!(
+                "the write token must have at least {} characters (this one has {}); make one with \
+             `head -c 32 /dev/urandom | base64`",
+                crate::server::MIN_TOKEN_LEN,
+                t.chars().count()
+            )))
+        }
+        other => Ok(other),
+    }
+}
+
+/// The environment variable that may hold the server's write token.
+pub const TOKEN_ENV: &str = "DIPLOGRAPH_TOKEN";
+
+/// `serve`: the HTTP server on `bind` until Ctrl-C or SIGTERM, which finish the requests in
+/// flight.
+///
+/// # Errors
+/// When the address cannot be bound or the runtime cannot start.
+pub fn serve_command(
+    kb: Database<RedbLog>,
+    bind: &str,
+    config: crate::server::Config,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Usage(format!("cannot start the server's runtime: {e}")))?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(bind)
+            .await
+            .map_err(|e| CliError::Usage(format!("cannot listen on {bind}: {e}")))?;
+        let addr = listener.local_addr()?;
+        let writes = if config.token.is_some() {
+            "writes need the bearer token"
+        } else {
+            "read-only: no write token configured"
+        };
+        writeln!(
+            out,
+            "diplograph serving http://{addr} at tx {} ({writes}); Ctrl-C stops it",
+            kb.tx()
+        )?;
+        out.flush()?;
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let trigger = shutdown.clone();
+        tokio::spawn(async move {
+            crate::server::termination().await;
+            trigger.cancel();
+        });
+        let kb = crate::server::serve(kb, listener, config, shutdown).await?;
+        writeln!(out, "stopped at tx {}", kb.tx())?;
+        Ok(())
+    })
+}

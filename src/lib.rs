@@ -21,6 +21,7 @@ pub mod interchange;
 pub mod log;
 pub mod query;
 pub mod repl;
+pub mod server;
 pub mod time;
 pub mod value;
 

@@ -83,6 +83,29 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         author: Option<String>,
     },
+    /// Serve the knowledge base over HTTP + JSON: POST /query, POST /transactions (with the
+    /// bearer token), GET /transactions?from=N (a live stream), /schema, /health, /metrics.
+    Serve {
+        /// The address to listen on (loopback unless told otherwise).
+        #[arg(long, default_value = "127.0.0.1:7878", value_name = "ADDR")]
+        bind: String,
+        /// A file whose first line is the bearer token writes need (else $DIPLOGRAPH_TOKEN;
+        /// with neither, the server takes no writes).
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+        /// Seconds a query or write may run.
+        #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+        timeout: u64,
+        /// Rows a result may have.
+        #[arg(long, default_value_t = 100_000, value_name = "N")]
+        max_rows: usize,
+        /// The largest request body, in bytes.
+        #[arg(long, default_value_t = 16 * 1024 * 1024, value_name = "BYTES")]
+        max_body: usize,
+        /// Connections served at once.
+        #[arg(long, default_value_t = 256, value_name = "N")]
+        max_connections: usize,
+    },
     /// Load a JSON Lines event log into an empty knowledge base (`-` reads standard input).
     ImportEvents {
         /// The file written by `export-events`.
@@ -195,6 +218,25 @@ fn run(args: Args) -> Result<(), CliError> {
             cli::import_bib_command(&mut kb, &file, author, &mut out)
         }
         Command::ImportEvents { file } => cli::import_events_command(&mut kb, &file, &mut out),
+        Command::Serve {
+            bind,
+            token_file,
+            timeout,
+            max_rows,
+            max_body,
+            max_connections,
+        } => {
+            let config = diplograph::server::Config {
+                token: cli::server_token(token_file.as_deref())?,
+                limits: diplograph::server::Limits {
+                    max_body,
+                    timeout: std::time::Duration::from_secs(timeout.max(1)),
+                    max_rows,
+                    max_connections: max_connections.max(1),
+                },
+            };
+            cli::serve_command(kb, &bind, config, &mut out)
+        }
     }
 }
 

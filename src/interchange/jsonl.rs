@@ -219,3 +219,78 @@ fn close<A: crate::log::Appender>(
     }
     Ok(())
 }
+
+/// The JSON Lines of transactions `from..=to` (a header line, then its event lines, for
+/// each), as [`export_events`] writes them: what the server's event stream sends.
+///
+/// # Errors
+/// When the log cannot be read.
+pub fn transaction_lines<L: Log>(
+    log: &L,
+    from: TxId,
+    to: TxId,
+) -> Result<Vec<(TxId, String)>, InterchangeError> {
+    let mut collector = Collector { lines: Vec::new() };
+    log.scan(from, to, &mut collector)?;
+    Ok(collector.lines)
+}
+
+struct Collector {
+    lines: Vec<(TxId, String)>,
+}
+
+impl LogVisitor for Collector {
+    type Error = InterchangeError;
+
+    fn begin_tx(&mut self, h: &TxHeader) -> Result<(), InterchangeError> {
+        let line = serde_json::to_string(&HeaderLine {
+            tx: h.tx.0,
+            recorded_at: TimestampV1(h.recorded_at),
+            author: h.meta.author.as_deref().map(Cow::Borrowed),
+            message: h.meta.message.as_deref().map(Cow::Borrowed),
+            events: h.event_count,
+        })
+        .map_err(|e| InterchangeError::Io {
+            file: "stream".into(),
+            detail: e.to_string(),
+        })?;
+        self.lines.push((h.tx, line));
+        Ok(())
+    }
+
+    fn event(&mut self, tx: TxId, _index: u32, event: Event) -> Result<(), InterchangeError> {
+        let line = serde_json::to_string(&EventLine {
+            tx: tx.0,
+            event: EventV1::from_domain(&event),
+        })
+        .map_err(|e| InterchangeError::Io {
+            file: "stream".into(),
+            detail: e.to_string(),
+        })?;
+        self.lines.push((tx, line));
+        Ok(())
+    }
+
+    fn end_tx(&mut self, _h: &TxHeader) -> Result<(), InterchangeError> {
+        Ok(())
+    }
+}
+
+/// Events given as JSON values in the form of an event line's `event` (for example
+/// `{"node_added": {"id": "x", "labels": ["Actor"], "props": {}, "valid": "2007/..",
+/// "sources": ["k"]}}`).
+///
+/// # Errors
+/// The first value that is not an event, naming its position (from 0).
+pub fn events_from_json(values: &[serde_json::Value]) -> Result<Vec<Event>, String> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let text = v.to_string();
+            let wire: EventV1<'_> =
+                serde_json::from_str(&text).map_err(|e| format!("events[{i}]: {e}"))?;
+            wire.into_domain().map_err(|e| format!("events[{i}]: {e}"))
+        })
+        .collect()
+}

@@ -85,6 +85,9 @@ pub struct Session {
     pub author: Option<String>,
     /// Cancels the running statement when set.
     pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// The transaction a read sees when it names none (`AT TX`): the latest when `None`.
+    /// (A client's `at_tx`; a statement that writes always reads the latest state.)
+    pub at: Option<TxId>,
     group: Option<Vec<(String, Statement)>>,
 }
 
@@ -100,6 +103,44 @@ impl Session {
     /// Whether a `BEGIN` group is open.
     pub fn in_group(&self) -> bool {
         self.group.is_some()
+    }
+
+    /// [`Session::at`], checked against the knowledge base.
+    fn default_tx(&self, graph: &Graph) -> Result<Option<TxId>, QueryError> {
+        match self.at {
+            Some(tx) if tx > graph.tx() => Err(QueryError::new(
+                ErrorKind::Semantic,
+                format!(
+                    "at_tx {tx}: the knowledge base has {} transactions",
+                    graph.tx()
+                ),
+            )),
+            other => Ok(other),
+        }
+    }
+
+    /// Runs a statement that only reads (a query without writing clauses, `HISTORY`,
+    /// `TIMELINE`, `DIFF`) on `graph`, which it borrows for no longer than that.
+    ///
+    /// # Errors
+    /// A statement that writes or opens a group is refused; otherwise as for
+    /// [`Session::execute`].
+    pub fn read_statement(
+        &self,
+        graph: &Graph,
+        source: &str,
+        statement: &Statement,
+    ) -> Result<Outcome, QueryError> {
+        match statement {
+            Statement::History(h) => self.history(graph, source, h),
+            Statement::Timeline(t) => self.timeline(graph, source, t),
+            Statement::Diff { between, span } => self.diff(graph, source, between, *span),
+            Statement::Query(q) if !writes(q) => self.read(graph, source, q),
+            other => Err(QueryError::semantic(
+                statement_span(other),
+                "this statement writes or groups writes; it cannot run as a read",
+            )),
+        }
     }
 
     fn budget(&self) -> Budget {
@@ -189,7 +230,7 @@ impl Session {
     pub fn read(&self, graph: &Graph, source: &str, q: &Query) -> Result<Outcome, QueryError> {
         let budget = self.budget();
         let mut exec = Executor::new(&self.params, &budget, source);
-        let tx = set_time(&mut exec, graph, q)?;
+        let tx = set_time(&mut exec, graph, q, self.default_tx(graph)?)?;
         let mut host = ReadHost { graph };
         let output = exec.run(&mut host, q)?;
         let text = span_text(source, q.span);
@@ -213,7 +254,7 @@ impl Session {
         let mut exec = Executor::new(&self.params, &budget, source);
         let tx = match &h.at {
             Some(at) => tx_of(graph, at)?,
-            None => graph.tx(),
+            None => self.default_tx(graph)?.unwrap_or(graph.tx()),
         };
         exec.at = Some(tx);
         let mut host = ReadHost { graph };
@@ -266,7 +307,7 @@ impl Session {
         let mut per_point: Vec<(Date, Output)> = Vec::with_capacity(points.len());
         for point in points {
             let mut exec = Executor::new(&self.params, &budget, source);
-            tx = set_time(&mut exec, graph, q)?;
+            tx = set_time(&mut exec, graph, q, self.default_tx(graph)?)?;
             exec.valid = Some(DayRange::of(point));
             let mut host = ReadHost { graph };
             per_point.push((point, exec.run(&mut host, q)?));
@@ -327,7 +368,7 @@ impl Session {
             DiffBetween::Valid(a, b, at) => {
                 let tx = match at {
                     Some(at) => tx_of(graph, at)?,
-                    None => head,
+                    None => self.default_tx(graph)?.unwrap_or(head),
                 };
                 let pinned = match at {
                     Some(_) => text,
@@ -398,7 +439,7 @@ impl Session {
                                  reads the latest state",
                             ));
                         }
-                        let tx = set_time(&mut exec, host.graph(), q)?;
+                        let tx = set_time(&mut exec, host.graph(), q, None)?;
                         let output = exec.run(&mut host, q)?;
                         Outcome {
                             output,
@@ -678,10 +719,15 @@ fn shorten(text: &str, max: usize) -> String {
 }
 
 /// Applies the query's time selectors to the executor; returns the transaction read.
-fn set_time(exec: &mut Executor<'_>, graph: &Graph, q: &Query) -> Result<TxId, QueryError> {
+fn set_time(
+    exec: &mut Executor<'_>,
+    graph: &Graph,
+    q: &Query,
+    default: Option<TxId>,
+) -> Result<TxId, QueryError> {
     let head = graph.tx();
     let tx = match &q.at {
-        None => None,
+        None => default,
         Some(at) => Some(tx_of(graph, at)?),
     };
     exec.at = tx;
