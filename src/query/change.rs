@@ -224,19 +224,9 @@ pub fn diff_valid(graph: &Graph, at: TxId, a: Date, b: Date) -> Output {
                 let (Some(na), Some(nb)) = (va.node_at(n), vb.node_at(n)) else {
                     continue;
                 };
-                let keys = keys_of(&na.properties(), &nb.properties());
-                for key in keys {
-                    let (x, y) = (na.property(&key), nb.property(&key));
-                    if x == y {
-                        continue;
-                    }
-                    let version = nb.property_version(&key).or(na.property_version(&key));
-                    rows.push((
-                        1,
-                        id.clone(),
-                        changed_row(&id, name.clone(), &key, x, y, version),
-                    ));
-                }
+                let version = |k: &str| nb.property_version(k).or(na.property_version(k));
+                let changes = changed_rows(&id, &name, &na.properties(), &nb.properties(), version);
+                rows.extend(changes.into_iter().map(|r| (1, id.clone(), r)));
             }
             (false, false) => {}
         }
@@ -299,18 +289,9 @@ pub fn diff_valid(graph: &Graph, at: TxId, a: Date, b: Date) -> Output {
                 let (Some(ea), Some(eb)) = (va.edge_at(e), vb.edge_at(e)) else {
                     continue;
                 };
-                for key in keys_of(&ea.properties(), &eb.properties()) {
-                    let (x, y) = (ea.property(&key), eb.property(&key));
-                    if x == y {
-                        continue;
-                    }
-                    let version = eb.property_version(&key).or(ea.property_version(&key));
-                    rows.push((
-                        1,
-                        id.clone(),
-                        changed_row(&id, name.clone(), &key, x, y, version),
-                    ));
-                }
+                let version = |k: &str| eb.property_version(k).or(ea.property_version(k));
+                let changes = changed_rows(&id, &name, &ea.properties(), &eb.properties(), version);
+                rows.extend(changes.into_iter().map(|r| (1, id.clone(), r)));
             }
             (false, false) => {}
         }
@@ -330,6 +311,38 @@ fn keys_of(a: &[(&str, &Value)], b: &[(&str, &Value)]) -> Vec<String> {
         }
     }
     keys
+}
+
+/// A row for each property whose value differs between two views of one element.
+fn changed_rows<'v>(
+    id: &str,
+    name: &Cell,
+    a: &[(&str, &Value)],
+    b: &[(&str, &Value)],
+    version: impl Fn(&str) -> Option<crate::graph::view::VersionInfo<'v>>,
+) -> Vec<Vec<Cell>> {
+    let get = |props: &[(&str, &Value)], key: &str| {
+        props
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| (*v).clone())
+    };
+    keys_of(a, b)
+        .into_iter()
+        .filter_map(|key| {
+            let (x, y) = (get(a, &key), get(b, &key));
+            (x != y).then(|| {
+                changed_row(
+                    id,
+                    name.clone(),
+                    &key,
+                    x.as_ref(),
+                    y.as_ref(),
+                    version(&key),
+                )
+            })
+        })
+        .collect()
 }
 
 fn changed_row(
