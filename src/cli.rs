@@ -441,9 +441,7 @@ pub fn serve_command(
     config: crate::server::Config,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
+    let runtime = crate::server::runtime()
         .map_err(|e| CliError::Usage(format!("cannot start the server's runtime: {e}")))?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(bind)
