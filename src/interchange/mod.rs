@@ -2,3 +2,5 @@
 
 pub mod bibtex;
 pub mod jsonl;
+pub mod export;
+pub mod neo4j_csv;

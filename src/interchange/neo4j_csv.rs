@@ -1,0 +1,1 @@
+//! Neo4j admin-import CSV (being written).
