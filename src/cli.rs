@@ -470,3 +470,34 @@ pub fn serve_command(
         Ok(())
     })
 }
+
+/// A progress bar on standard error for `LOAD CSV` (and imports), when it is a terminal;
+/// none when piped, so scripts and logs stay clean.
+pub fn terminal_progress() -> Option<crate::query::load_csv::ProgressFn> {
+    use std::io::IsTerminal as _;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = std::sync::Mutex::new(None::<indicatif::ProgressBar>);
+    Some(crate::query::load_csv::ProgressFn(std::sync::Arc::new(
+        move |done: u64, total: u64| {
+            let mut slot = bar
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let b = slot.get_or_insert_with(|| {
+                let b = indicatif::ProgressBar::new(total);
+                if let Ok(style) = indicatif::ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                ) {
+                    b.set_style(style);
+                }
+                b
+            });
+            b.set_position(done);
+            if done >= total {
+                b.finish_and_clear();
+                *slot = None;
+            }
+        },
+    )))
+}

@@ -847,7 +847,7 @@ fn errors_say_what_was_expected_and_what_was_found_where() {
         ),
         (
             "MATCH (n) RETRUN n",
-            "expected a clause (MATCH, OPTIONAL MATCH, WHERE after MATCH, WITH, UNWIND, CALL, RETURN, \
+            "expected a clause (MATCH, OPTIONAL MATCH, WHERE after MATCH, WITH, UNWIND, LOAD CSV, CALL, RETURN, \
              CREATE, MERGE, SET, REMOVE, END) or `;`, found `RETRUN` (did you mean RETURN?)",
             (1, 11),
             "RETRUN",

@@ -153,6 +153,7 @@ fn session<L: diplograph::log::Log>(
     s.timeout = (options.timeout > 0).then(|| std::time::Duration::from_secs(options.timeout));
     s.max_rows = options.max_rows;
     s.author = options.author.clone();
+    s.progress = cli::terminal_progress();
     for p in &options.params {
         let (k, v) = cli::parse_param(kb, p)?;
         s.params.insert(k, v);

@@ -176,6 +176,21 @@ pub enum Clause {
         /// The whole clause.
         span: Span,
     },
+    /// `LOAD CSV [WITH HEADERS] FROM path AS row [FIELDTERMINATOR "…"]`: one row per record
+    /// of the file, `row` a map by header (or a list without headers); empty fields are
+    /// null.
+    LoadCsv {
+        /// Whether the first record names the columns.
+        headers: bool,
+        /// The file: a string (a path, or a `file://` URL) or a parameter.
+        path: Expr,
+        /// The variable bound to each record.
+        alias: Ident,
+        /// The field separator (`,` when none).
+        terminator: Option<Spanned<String>>,
+        /// The whole clause.
+        span: Span,
+    },
     /// `UNWIND expr AS name`.
     Unwind {
         /// A list (null gives no rows; a non-list, one row).
@@ -249,8 +264,14 @@ pub enum Clause {
 pub struct WriteMeta {
     /// `VALID FROM a [TO b]` or `VALID <interval>`; none means always.
     pub valid: Option<Spanned<ValidTime>>,
+    /// `VALID FROM expr [TO expr]` with expressions, evaluated for each row (a date, EDTF
+    /// text, or null for an open end): valid time from a file's columns.
+    pub valid_exprs: Option<Spanned<(Expr, Option<Expr>)>>,
     /// `SOURCE "key", …`: citation keys of Source nodes.
     pub sources: Vec<Spanned<String>>,
+    /// `SOURCE row.source, …`: keys given by expressions (a string or a list of them),
+    /// evaluated for each row.
+    pub source_exprs: Vec<Expr>,
 }
 
 /// One assignment of `SET`.

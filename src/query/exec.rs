@@ -91,7 +91,7 @@ impl Budget {
         Ok(())
     }
 
-    fn rows(&self, n: usize) -> Result<(), QueryError> {
+    pub(crate) fn rows(&self, n: usize) -> Result<(), QueryError> {
         if n > self.max_rows {
             return Err(QueryError::new(
                 ErrorKind::Budget,
@@ -141,6 +141,8 @@ pub struct Executor<'q> {
     pub valid: Option<DayRange>,
     /// The source text the spans point into (for column names of `ORDER BY` keys).
     pub source: &'q str,
+    /// Told how far a `LOAD CSV` has read: bytes so far, and the file's size.
+    pub progress: Option<super::load_csv::ProgressFn>,
     ticks: u32,
     generated: u64,
 }
@@ -159,6 +161,7 @@ impl<'q> Executor<'q> {
             at: None,
             valid: None,
             source,
+            progress: None,
             ticks: 0,
             generated: 0,
         }
@@ -190,11 +193,81 @@ impl<'q> Executor<'q> {
     /// The first error of any clause; writes already handed to the host are then the
     /// host's to roll back.
     pub fn run(&mut self, host: &mut dyn Host, query: &Query) -> Result<Output, QueryError> {
-        let mut names: Vec<String> = Vec::new();
-        let mut rows: Vec<Row> = vec![Vec::new()];
-        for clause in &query.clauses {
+        self.run_clauses(host, &query.clauses, Vec::new(), vec![Vec::new()])
+    }
+
+    /// Runs `clauses` on the rows so far.
+    fn run_clauses(
+        &mut self,
+        host: &mut dyn Host,
+        clauses: &[Clause],
+        mut names: Vec<String>,
+        mut rows: Vec<Row>,
+    ) -> Result<Output, QueryError> {
+        for (k, clause) in clauses.iter().enumerate() {
             self.budget.check()?;
             match clause {
+                Clause::LoadCsv {
+                    headers,
+                    path,
+                    alias,
+                    terminator,
+                    span,
+                } => {
+                    let graph = host.graph();
+                    let view = self.view(graph, host.writing());
+                    let file = self.csv_path(&view, &names, &rows, path)?;
+                    let csv = super::load_csv::CsvSource {
+                        path: file,
+                        headers: *headers,
+                        delimiter: terminator.as_ref().map_or(b',', |t| t.node.as_bytes()[0]),
+                        span: *span,
+                    };
+                    let rest = &clauses[k + 1..];
+                    // A projection after the load (RETURN, WITH) may aggregate over every
+                    // record: the rows are kept. Otherwise each record goes through the rest
+                    // alone, so a million of them load in one pass, and an error names its
+                    // record.
+                    let keep = rest.iter().any(|c| match c {
+                        Clause::Return(_) => true,
+                        Clause::With(p) => {
+                            p.distinct
+                                || !p.order.is_empty()
+                                || p.skip.is_some()
+                                || p.limit.is_some()
+                                || p.items.iter().any(|i| contains_aggregate(&i.expr))
+                        }
+                        _ => false,
+                    });
+                    let progress = self.progress.clone().map(|p| p.0);
+                    if keep {
+                        let mut out = Vec::new();
+                        for row in rows {
+                            csv.for_each(self.budget, progress.as_deref(), |record, _| {
+                                let mut r = row.clone();
+                                r.push(record);
+                                out.push(r);
+                                self.budget.rows(out.len())
+                            })?;
+                        }
+                        names.push(alias.node.clone());
+                        rows = out;
+                        continue;
+                    }
+                    let mut inner = names.clone();
+                    inner.push(alias.node.clone());
+                    for row in rows {
+                        let budget = self.budget;
+                        csv.for_each(budget, progress.as_deref(), |record, at| {
+                            let mut r = row.clone();
+                            r.push(record.clone());
+                            self.run_clauses(host, rest, inner.clone(), vec![r])
+                                .map(|_| ())
+                                .map_err(|e| at.locate(e, &record))
+                        })?;
+                    }
+                    return Ok(Output::default());
+                }
                 Clause::Match {
                     optional,
                     patterns,
@@ -340,6 +413,116 @@ impl<'q> Executor<'q> {
             names,
             row,
             aggregates: &[],
+        }
+    }
+
+    /// The valid time and sources a write gives one row: the literals of its `VALID` and
+    /// `SOURCE`, or its expressions evaluated on the row.
+    fn meta_for_row(
+        &self,
+        view: &View<'_>,
+        names: &[String],
+        row: &[Val],
+        meta: &WriteMeta,
+    ) -> Result<(ValidTime, Names), QueryError> {
+        let mut sources: Names = meta.sources.iter().map(|s| Name::new(&s.node)).collect();
+        if meta.valid_exprs.is_none() && meta.source_exprs.is_empty() {
+            let valid = meta.valid.as_ref().map_or(ValidTime::ALWAYS, |v| v.node);
+            return Ok((valid, sources));
+        }
+        let env = self.env(view, names, row);
+        for e in &meta.source_exprs {
+            match env.eval(e)? {
+                Val::Null => {}
+                Val::Str(k) => sources.push(k),
+                Val::List(items) => {
+                    for item in items.iter() {
+                        match item {
+                            Val::Str(k) => sources.push(k.clone()),
+                            Val::Null => {}
+                            other => {
+                                return Err(QueryError::runtime(
+                                    e.span,
+                                    format!(
+                                        "SOURCE expects citation keys (strings), found a {}",
+                                        other.type_name()
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                }
+                other => {
+                    return Err(QueryError::runtime(
+                        e.span,
+                        format!(
+                            "SOURCE expects a citation key (a string), found a {}",
+                            other.type_name()
+                        ),
+                    ));
+                }
+            }
+        }
+        let valid = match &meta.valid_exprs {
+            None => meta.valid.as_ref().map_or(ValidTime::ALWAYS, |v| v.node),
+            Some(v) => {
+                let (from, to) = &v.node;
+                let bound = |e: &Expr,
+                             empty: crate::time::Bound|
+                 -> Result<crate::time::Bound, QueryError> {
+                    use crate::time::Bound;
+                    match env.eval(e)? {
+                        Val::Null => Ok(empty),
+                        Val::Date(d) => Ok(Bound::Date(d)),
+                        Val::Str(text) => Date::parse(text.as_str())
+                            .map(Bound::Date)
+                            .map_err(|err| QueryError::runtime(e.span, format!("VALID: {err}"))),
+                        Val::Int(y) => Date::parse(&y.to_string())
+                            .map(Bound::Date)
+                            .map_err(|err| QueryError::runtime(e.span, format!("VALID: {err}"))),
+                        other => Err(QueryError::runtime(
+                            e.span,
+                            format!("VALID expects a date, found a {}", other.type_name()),
+                        )),
+                    }
+                };
+                // A missing start is not known; a missing end is open (it still holds).
+                let start = bound(from, crate::time::Bound::Unknown)?;
+                let end = match to {
+                    Some(t) => bound(t, crate::time::Bound::Open)?,
+                    None => crate::time::Bound::Open,
+                };
+                ValidTime::new(start, end)
+                    .map_err(|err| QueryError::runtime(v.span, err.to_string()))?
+            }
+        };
+        Ok((valid, sources))
+    }
+
+    /// The file a `LOAD CSV` reads: a string (a path or a `file://` URL), evaluated on the
+    /// first row so far (a parameter, usually).
+    fn csv_path(
+        &self,
+        view: &View<'_>,
+        names: &[String],
+        rows: &[Row],
+        path: &Expr,
+    ) -> Result<std::path::PathBuf, QueryError> {
+        let empty = Vec::new();
+        let row = rows.first().unwrap_or(&empty);
+        match self.env(view, names, row).eval(path)? {
+            Val::Str(s) => {
+                let text = s.as_str();
+                let text = text.strip_prefix("file://").unwrap_or(text);
+                Ok(std::path::PathBuf::from(text))
+            }
+            other => Err(QueryError::runtime(
+                path.span,
+                format!(
+                    "LOAD CSV FROM expects a file name, found {}",
+                    other.type_name()
+                ),
+            )),
         }
     }
 
@@ -867,8 +1050,11 @@ impl<'q> Executor<'q> {
         patterns: &[PathPattern],
         meta: &WriteMeta,
     ) -> Result<(), QueryError> {
-        let valid = meta.valid.as_ref().map_or(ValidTime::ALWAYS, |v| v.node);
-        let sources: Names = meta.sources.iter().map(|s| Name::new(&s.node)).collect();
+        let (valid, sources) = {
+            let graph = host.graph();
+            let view = self.view(graph, true);
+            self.meta_for_row(&view, names, row, meta)?
+        };
         let tx = host.write_tx();
         let mut events = Vec::new();
         let mut new_nodes: Vec<(usize, Name)> = Vec::new();
@@ -1055,6 +1241,15 @@ impl<'q> Executor<'q> {
         let before = declare(names, std::slice::from_ref(pattern));
         let mut bound: FxHashSet<String> = names[..before].iter().cloned().collect();
         let plan = PathPlan::new(pattern, names, &mut bound, &[])?;
+        // `MERGE (a)-[:T]-(b)` matches either direction and, when there is none, creates
+        // it from left to right (as Neo4j does): a pair listed from both sides is one.
+        let mut to_create = pattern.clone();
+        for (r, _) in &mut to_create.steps {
+            if r.direction == Direction::Both {
+                r.direction = Direction::Right;
+            }
+        }
+        let pattern = &to_create;
         let mut out = Vec::new();
         for mut row in rows {
             self.tick()?;
@@ -1127,14 +1322,13 @@ impl<'q> Executor<'q> {
         meta: &WriteMeta,
         span: Span,
     ) -> Result<(), QueryError> {
-        let valid = meta.valid.as_ref().map_or(ValidTime::ALWAYS, |v| v.node);
-        let sources: Names = meta.sources.iter().map(|s| Name::new(&s.node)).collect();
         let mut events = Vec::new();
         {
             let graph = host.graph();
             let view = self.view(graph, true);
             for row in rows {
                 self.tick()?;
+                let (valid, sources) = self.meta_for_row(&view, names, row, meta)?;
                 let env = self.env(&view, names, row);
                 let mut per_target: Vec<(Target, Props)> = Vec::new();
                 for item in items {
@@ -1200,12 +1394,12 @@ impl<'q> Executor<'q> {
         meta: &WriteMeta,
         span: Span,
     ) -> Result<(), QueryError> {
-        let sources: Names = meta.sources.iter().map(|s| Name::new(&s.node)).collect();
         let mut events = Vec::new();
         {
             let graph = host.graph();
             let view = self.view(graph, true);
             for row in rows {
+                let (_, sources) = self.meta_for_row(&view, names, row, meta)?;
                 for var in targets {
                     match self.target(&view, names, row, var)? {
                         Some(Target::Node(id)) => events.push(Event::NodeEnded {

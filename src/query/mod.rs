@@ -14,6 +14,7 @@ pub use error::{ErrorKind, QueryError, Warning};
 pub mod eval;
 pub mod exec;
 pub mod format;
+pub mod load_csv;
 pub mod session;
 pub mod value;
 

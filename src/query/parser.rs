@@ -275,6 +275,12 @@ fn too_deep(i: In<'_>) -> Fail {
     failure(i, None, message)
 }
 
+/// What a `VALID` clause gives: a time known when parsing, or expressions for each row.
+enum ValidSpec {
+    Fixed(ValidTime),
+    Exprs(Expr, Option<Expr>),
+}
+
 impl<'s> Cx<'s> {
     fn new(source: &'s str) -> Cx<'s> {
         Cx {
@@ -687,7 +693,7 @@ impl<'s> Cx<'s> {
             return fail_at(i, None, message("a clause or `;`", note));
         }
         const CLAUSES: &str = "a clause (MATCH, OPTIONAL MATCH, WHERE after MATCH, WITH, UNWIND, \
-                               CALL, RETURN, CREATE, MERGE, SET, REMOVE, END)";
+                               LOAD CSV, CALL, RETURN, CREATE, MERGE, SET, REMOVE, END)";
         let what = if clauses.is_empty() {
             format!("{CLAUSES} after the time selectors")
         } else {
@@ -781,6 +787,7 @@ impl<'s> Cx<'s> {
         alt((
             |i| self.match_clause(i),
             |i| self.unwind_clause(i),
+            |i| self.load_csv_clause(i),
             |i| self.with_clause(i),
             |i| self.return_clause(i),
             |i| self.create_clause(i),
@@ -883,6 +890,59 @@ impl<'s> Cx<'s> {
             Clause::Unwind {
                 expr: *e.expr,
                 alias,
+                span,
+            },
+        ))
+    }
+
+    /// `load_csv_clause`: `"LOAD", "CSV", ["WITH", "HEADERS"], "FROM", expression, "AS",
+    /// identifier, ["FIELDTERMINATOR", string_literal]`.
+    fn load_csv_clause(&self, i: In<'s>) -> PResult<'s, Clause> {
+        let (i, first) = self.kw(i, "load")?;
+        let (i, _) = self.kw(i, "csv").or_expected(i, "CSV after LOAD")?;
+        let (i, headers) = match self.kw(i, "with") {
+            Ok((i, _)) => {
+                let (i, _) = self
+                    .kw(i, "headers")
+                    .or_expected(i, "HEADERS after LOAD CSV WITH")?;
+                (i, true)
+            }
+            Err(_) => (i, false),
+        };
+        let (i, _) = self
+            .kw(i, "from")
+            .or_expected(i, "FROM and the file after LOAD CSV")?;
+        let (i, path) = self.expression(i).or_expected(
+            i,
+            "the file after FROM, such as \"data/partners.csv\" or $file",
+        )?;
+        let (i, _) = self
+            .kw(i, "as")
+            .or_expected(i, "AS and a name for each row after the file of LOAD CSV")?;
+        let (i, alias) = match self.identifier(i) {
+            Err(nom::Err::Error(_)) => fail_name(i, "a variable name after AS")?,
+            other => other?,
+        };
+        let (i, terminator) = match self.kw(i, "fieldterminator") {
+            Ok((i, _)) => {
+                let (i, t) = self
+                    .string_literal(i)
+                    .or_expected(i, "the separator after FIELDTERMINATOR, such as \"\\t\"")?;
+                if t.node.chars().count() != 1 || !t.node.is_ascii() {
+                    return self.fail_span(t.span, "a FIELDTERMINATOR of one ASCII character");
+                }
+                (i, Some(t))
+            }
+            Err(_) => (i, None),
+        };
+        let span = self.span(first.start, i);
+        Ok((
+            i,
+            Clause::LoadCsv {
+                headers,
+                path: *path.expr,
+                alias,
+                terminator,
                 span,
             },
         ))
@@ -1140,9 +1200,12 @@ impl<'s> Cx<'s> {
         self.refuse_valid_in_end(i)?;
         let (i, sources) = opt(|i| self.source_clause(i)).parse(i)?;
         self.refuse_valid_in_end(i)?;
+        let (sources, source_exprs) = sources.unwrap_or_default();
         let meta = WriteMeta {
             valid: None,
-            sources: sources.unwrap_or_default(),
+            valid_exprs: None,
+            sources,
+            source_exprs,
         };
         let span = self.span(first.start, i);
         Ok((
@@ -1181,32 +1244,103 @@ impl<'s> Cx<'s> {
             };
             return self.fail_span(v, message);
         }
-        let sources = sources.unwrap_or_default();
-        Ok((i, WriteMeta { valid, sources }))
+        let (sources, source_exprs) = sources.unwrap_or_default();
+        let (valid, valid_exprs) = match valid {
+            Some(Spanned {
+                node: ValidSpec::Fixed(v),
+                span,
+            }) => (Some(Spanned { node: v, span }), None),
+            Some(Spanned {
+                node: ValidSpec::Exprs(from, to),
+                span,
+            }) => (
+                None,
+                Some(Spanned {
+                    node: (from, to),
+                    span,
+                }),
+            ),
+            None => (None, None),
+        };
+        Ok((
+            i,
+            WriteMeta {
+                valid,
+                valid_exprs,
+                sources,
+                source_exprs,
+            },
+        ))
     }
 
-    /// `valid_clause`: `"VALID", ("FROM", date_literal, ["TO", date_literal] |
-    /// interval_literal)`.
-    fn valid_clause(&self, i: In<'s>) -> PResult<'s, Spanned<ValidTime>> {
+    /// Whether the next token starts an expression that is not a date: a name, a
+    /// parameter, a parenthesis (dates begin with a digit, `-`, `.` or a quote).
+    fn starts_expression(&self, i: In<'s>) -> bool {
+        let t = i.trim_start();
+        t.starts_with(|c: char| c.is_alphabetic() || c == '$' || c == '(' || c == '_')
+    }
+
+    /// A bound of `VALID FROM … TO …`: a date, or an expression.
+    fn valid_bound(&self, i: In<'s>, what: &str) -> PResult<'s, Result<Spanned<Date>, Expr>> {
+        if self.starts_expression(i) {
+            let (i, e) = self.expression(i).or_expected(i, what)?;
+            return Ok((i, Err(*e.expr)));
+        }
+        let (i, d) = self.date_literal(i).or_expected(i, what)?;
+        Ok((i, Ok(d)))
+    }
+
+    /// `valid_clause`: `"VALID", ("FROM", (date_literal | expression), ["TO", (date_literal
+    /// | expression)] | interval_literal)`.
+    fn valid_clause(&self, i: In<'s>) -> PResult<'s, Spanned<ValidSpec>> {
         let (i, first) = self.kw(i, "valid")?;
         if let Ok((i, _)) = self.kw(i, "from") {
-            let (i, from) = self
-                .date_literal(i)
-                .or_expected(i, "a date after VALID FROM (EDTF: 1999, 2007-02-06)")?;
-            let Ok((i, _)) = self.kw(i, "to") else {
-                let span = first.to(from.span);
-                let node = ValidTime::since(from.node);
-                return Ok((i, Spanned { node, span }));
-            };
-            let (i, to) = self
-                .date_literal(i)
-                .or_expected(i, "a date after TO (EDTF: 2006, 2010-06)")?;
-            return match ValidTime::new(Bound::Date(from.node), Bound::Date(to.node)) {
-                Ok(node) => {
-                    let span = first.to(to.span);
-                    Ok((i, Spanned { node, span }))
+            let (i, from) =
+                self.valid_bound(i, "a date after VALID FROM (EDTF: 1999, 2007-02-06)")?;
+            let (i, to) = match self.kw(i, "to") {
+                Ok((i, _)) => {
+                    let (i, to) = self.valid_bound(i, "a date after TO (EDTF: 2006, 2010-06)")?;
+                    (i, Some(to))
                 }
-                Err(e) => self.fail_span(from.span.to(to.span), e.to_string()),
+                Err(_) => (i, None),
+            };
+            let span = self.span(first.start, i);
+            return match (from, to) {
+                (Ok(from), None) => Ok((
+                    i,
+                    Spanned {
+                        node: ValidSpec::Fixed(ValidTime::since(from.node)),
+                        span,
+                    },
+                )),
+                (Ok(from), Some(Ok(to))) => {
+                    match ValidTime::new(Bound::Date(from.node), Bound::Date(to.node)) {
+                        Ok(node) => Ok((
+                            i,
+                            Spanned {
+                                node: ValidSpec::Fixed(node),
+                                span,
+                            },
+                        )),
+                        Err(e) => self.fail_span(from.span.to(to.span), e.to_string()),
+                    }
+                }
+                (from, to) => {
+                    let as_expr = |b: Result<Spanned<Date>, Expr>| match b {
+                        Ok(d) => Expr {
+                            kind: ExprKind::Literal(Literal::Str(d.node.to_string())),
+                            span: d.span,
+                        },
+                        Err(e) => e,
+                    };
+                    Ok((
+                        i,
+                        Spanned {
+                            node: ValidSpec::Exprs(as_expr(from), to.map(as_expr)),
+                            span,
+                        },
+                    ))
+                }
             };
         }
         let (i, t) = self.interval_literal(i).or_expected(
@@ -1214,15 +1348,37 @@ impl<'s> Cx<'s> {
             "FROM <date> [TO <date>], or an interval (2000/2004, 1985/..), after VALID",
         )?;
         let span = first.to(t.span);
-        Ok((i, Spanned { node: t.node, span }))
+        Ok((
+            i,
+            Spanned {
+                node: ValidSpec::Fixed(t.node),
+                span,
+            },
+        ))
     }
 
-    /// `source_clause`: `("SOURCE" | "SOURCES"), string_literal, {",", string_literal}`.
-    fn source_clause(&self, i: In<'s>) -> PResult<'s, Vec<Spanned<String>>> {
+    /// `source_clause`: `("SOURCE" | "SOURCES"), (string_literal | expression), {",",
+    /// (string_literal | expression)}`.
+    fn source_clause(&self, i: In<'s>) -> PResult<'s, (Vec<Spanned<String>>, Vec<Expr>)> {
         let (i, _) = alt((|i| self.kw(i, "source"), |i| self.kw(i, "sources"))).parse(i)?;
-        self.comma_list(i, "a source's citation key, as a string", |i| {
-            self.string_literal(i)
-        })
+        let (i, items) = self.comma_list(i, "a source's citation key, as a string", |i| {
+            if self.starts_expression(i) {
+                let (i, e) = self.expression(i)?;
+                Ok((i, Err(*e.expr)))
+            } else {
+                let (i, s) = self.string_literal(i)?;
+                Ok((i, Ok(s)))
+            }
+        })?;
+        let mut keys = Vec::new();
+        let mut exprs = Vec::new();
+        for item in items {
+            match item {
+                Ok(k) => keys.push(k),
+                Err(e) => exprs.push(e),
+            }
+        }
+        Ok((i, (keys, exprs)))
     }
 
     // ----- patterns ----------------------------------------------------------------------------

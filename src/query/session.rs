@@ -85,6 +85,8 @@ pub struct Session {
     pub author: Option<String>,
     /// Cancels the running statement when set.
     pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Told how far a `LOAD CSV` has read (the shell and the commands draw a bar with it).
+    pub progress: Option<super::load_csv::ProgressFn>,
     /// The transaction a read sees when it names none (`AT TX`): the latest when `None`.
     /// (A client's `at_tx`; a statement that writes always reads the latest state.)
     pub at: Option<TxId>,
@@ -230,6 +232,7 @@ impl Session {
     pub fn read(&self, graph: &Graph, source: &str, q: &Query) -> Result<Outcome, QueryError> {
         let budget = self.budget();
         let mut exec = Executor::new(&self.params, &budget, source);
+        exec.progress = self.progress.clone();
         let tx = set_time(&mut exec, graph, q, self.default_tx(graph)?)?;
         let mut host = ReadHost { graph };
         let output = exec.run(&mut host, q)?;
@@ -252,6 +255,7 @@ impl Session {
     fn history(&self, graph: &Graph, source: &str, h: &History) -> Result<Outcome, QueryError> {
         let budget = self.budget();
         let mut exec = Executor::new(&self.params, &budget, source);
+        exec.progress = self.progress.clone();
         let tx = match &h.at {
             Some(at) => tx_of(graph, at)?,
             None => self.default_tx(graph)?.unwrap_or(graph.tx()),
@@ -307,6 +311,7 @@ impl Session {
         let mut per_point: Vec<(Date, Output)> = Vec::with_capacity(points.len());
         for point in points {
             let mut exec = Executor::new(&self.params, &budget, source);
+            exec.progress = self.progress.clone();
             tx = set_time(&mut exec, graph, q, self.default_tx(graph)?)?;
             exec.valid = Some(DayRange::of(point));
             let mut host = ReadHost { graph };
@@ -422,6 +427,7 @@ impl Session {
         };
         let mut last: Option<Outcome> = None;
         let params = &self.params;
+        let progress = self.progress.clone();
         let written = db.write(|w| -> Result<(), QueryError> {
             let mut host = WriteHost {
                 writer: w,
@@ -432,6 +438,7 @@ impl Session {
                 let outcome = match statement {
                     Statement::Query(q) => {
                         let mut exec = Executor::new(params, &budget, source);
+                        exec.progress = progress.clone();
                         if q.at.is_some() {
                             return Err(QueryError::semantic(
                                 q.at.as_ref().map_or(q.span, |a| a.span),
