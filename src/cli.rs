@@ -501,3 +501,61 @@ pub fn terminal_progress() -> Option<crate::query::load_csv::ProgressFn> {
         },
     )))
 }
+
+/// `export`: the view (after `at_tx`, or the latest), or the subgraph a query returns, in
+/// one of the export formats, to `out`.
+///
+/// # Errors
+/// A query that fails or does not only read, or output that cannot be written.
+pub fn export_command<L: Log>(
+    kb: &mut Database<L>,
+    session: &mut Session,
+    format: crate::interchange::export::ExportFormat,
+    query: Option<&str>,
+    at_tx: Option<u64>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    use crate::interchange::export::{export, selection_of};
+    let Some(text) = query else {
+        let head = kb.tx().0;
+        let tx = match at_tx {
+            Some(t) if t > head => {
+                return Err(CliError::Usage(format!(
+                    "--at-tx {t}: the knowledge base has {head} transactions"
+                )));
+            }
+            Some(t) => TxId(t),
+            None => kb.tx(),
+        };
+        export(&kb.graph().view_at(tx), None, format, out)?;
+        return Ok(());
+    };
+    if at_tx.is_some() {
+        return Err(CliError::Usage(
+            "--at-tx goes with a whole export; in a query, write AT TX n".to_owned(),
+        ));
+    }
+    let script = parser::parse_script(text)
+        .map_err(|e| CliError::Query(format!("query: {}", e.render("query", text, false))))?;
+    let [statement] = script.statements.as_slice() else {
+        return Err(CliError::Usage(
+            "--query takes one statement, whose result is exported".to_owned(),
+        ));
+    };
+    let outcome = session
+        .read_statement(kb.graph(), text, statement)
+        .map_err(|e| CliError::Query(format!("query: {}", e.render("query", text, false))))?;
+    // The view the query read: its transaction, and its valid time if it named one.
+    let mut view = kb.graph().view_at(outcome.tx);
+    if let crate::query::ast::Statement::Query(q) = statement
+        && let Some(v) = &q.valid
+    {
+        view = view.during(match &v.node {
+            crate::query::ast::ValidSelector::AsOf(d) => crate::time::DayRange::of(*d),
+            crate::query::ast::ValidSelector::During(t) => t.days(),
+        });
+    }
+    let selection = selection_of(&outcome);
+    export(&view, Some(&selection), format, out)?;
+    Ok(())
+}

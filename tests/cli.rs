@@ -189,3 +189,74 @@ fn an_import_whose_transaction_time_goes_back_is_refused() {
         stderr(&o)
     );
 }
+
+#[test]
+fn export_writes_the_view_or_a_querys_subgraph_in_each_format() {
+    let dir = tempfile::tempdir().unwrap();
+    // The whole default knowledge base as GraphML, to a file.
+    let file = dir.path().join("kb.graphml");
+    let o = run(
+        dir.path(),
+        &[
+            "export",
+            "--format",
+            "graphml",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.starts_with("<?xml"),
+        "{}",
+        &text[..100.min(text.len())]
+    );
+    assert_eq!(
+        text.matches("<node ").count(),
+        140,
+        "every node of the bundled dataset"
+    );
+    // A query's subgraph as DOT: Banten, its four agreements and their parties.
+    let o = run(
+        dir.path(),
+        &[
+            "export",
+            "-f",
+            "dot",
+            "-q",
+            "MATCH p = (:Actor {name: \"Banten\"})-[:PARTY_TO]->(:Agreement)<-[:PARTY_TO]-() RETURN p",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dot = stdout(&o);
+    assert!(dot.contains("digraph diplograph {"), "{dot}");
+    assert!(
+        dot.contains("\"banten-incheon\" [label=\"LoI Banten–Incheon\""),
+        "{dot}"
+    );
+    assert!(
+        !dot.contains("yogyakarta"),
+        "only what the query returned: {dot}"
+    );
+    // A past state, and errors that say what is wrong.
+    let o = run(dir.path(), &["export", "-f", "json", "--at-tx", "3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(json["nodes"].as_array().unwrap().len() < 140);
+    let o = run(dir.path(), &["export", "-f", "svg"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("gexf"), "{}", stderr(&o));
+    let o = run(dir.path(), &["export", "-f", "gexf", "--at-tx", "99"]);
+    assert!(stderr(&o).contains("has 30 transactions"), "{}", stderr(&o));
+    let o = run(
+        dir.path(),
+        &["export", "-f", "gexf", "-q", "CREATE (:X) SOURCE \"k\""],
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("cannot run as a read"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -106,6 +106,25 @@ enum Command {
         #[arg(long, default_value_t = 256, value_name = "N")]
         max_connections: usize,
     },
+    /// Export the graph for other tools: GEXF (Gephi, with valid times as spells), GraphML
+    /// (networkx, igraph), DOT (Graphviz), CSV or JSON — the whole view, or the nodes and
+    /// relationships a query returns.
+    Export {
+        /// gexf, graphml, dot, csv or json.
+        #[arg(long, short)]
+        format: diplograph::interchange::export::ExportFormat,
+        /// Export only what this query returns (its nodes, relationships and paths).
+        #[arg(long, short, value_name = "QUERY")]
+        query: Option<String>,
+        /// Export the knowledge base as it was after transaction N.
+        #[arg(long, value_name = "N")]
+        at_tx: Option<u64>,
+        /// Output file (default: standard output).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        options: StatementOptions,
+    },
     /// Load a JSON Lines event log into an empty knowledge base (`-` reads standard input).
     ImportEvents {
         /// The file written by `export-events`.
@@ -219,6 +238,33 @@ fn run(args: Args) -> Result<(), CliError> {
             cli::import_bib_command(&mut kb, &file, author, &mut out)
         }
         Command::ImportEvents { file } => cli::import_events_command(&mut kb, &file, &mut out),
+        Command::Export {
+            format,
+            query,
+            at_tx,
+            output,
+            options,
+        } => {
+            let mut s = session(&kb, &options)?;
+            match output {
+                None => {
+                    cli::export_command(&mut kb, &mut s, format, query.as_deref(), at_tx, &mut out)
+                }
+                Some(path) => {
+                    let file = std::fs::File::create(&path).map_err(|e| CliError::File {
+                        path: path.clone(),
+                        detail: e.to_string(),
+                    })?;
+                    let mut w = std::io::BufWriter::new(file);
+                    cli::export_command(&mut kb, &mut s, format, query.as_deref(), at_tx, &mut w)?;
+                    w.flush().map_err(|e| CliError::File {
+                        path: path.clone(),
+                        detail: e.to_string(),
+                    })?;
+                    Ok(())
+                }
+            }
+        }
         Command::Serve {
             bind,
             token_file,
