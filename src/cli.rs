@@ -559,3 +559,69 @@ pub fn export_command<L: Log>(
     export(&view, Some(&selection), format, out)?;
     Ok(())
 }
+
+/// `import`: Neo4j admin-import style CSV files, all of them in one transaction.
+///
+/// # Errors
+/// A file that cannot be read or parsed, or a refused event; nothing is written then.
+pub fn import_csv_command<L: Log>(
+    kb: &mut Database<L>,
+    nodes: &[String],
+    relationships: &[String],
+    mut options: crate::interchange::neo4j_csv::ImportOptions,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    use crate::interchange::neo4j_csv::{import, parse_file_arg};
+    use std::io::IsTerminal as _;
+    let split = |args: &[String], what: &str| -> Result<Vec<(String, PathBuf)>, CliError> {
+        args.iter()
+            .map(|a| {
+                let (name, path) = parse_file_arg(a);
+                if name.is_empty() {
+                    Err(CliError::Usage(format!(
+                        "--{what} expects NAME=FILE (for example {}), found `{a}`",
+                        if what == "nodes" {
+                            "Actor=actors.csv"
+                        } else {
+                            "PARTY_TO=party_to.csv"
+                        }
+                    )))
+                } else {
+                    Ok((name, path))
+                }
+            })
+            .collect()
+    };
+    let nodes = split(nodes, "nodes")?;
+    let relationships = split(relationships, "relationships")?;
+    if std::io::stderr().is_terminal() && options.progress.is_none() {
+        let bar = indicatif::ProgressBar::new(0);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{msg:20} {bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        ) {
+            bar.set_style(style);
+        }
+        options.progress = Some(bar);
+    }
+    let progress = options.progress.clone();
+    let result = import(kb, &nodes, &relationships, &options);
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let summary = result?;
+    writeln!(
+        out,
+        "committed tx {} ({} events): {} nodes, {} relationships",
+        summary.tx.tx,
+        summary.events(),
+        summary.nodes,
+        summary.relationships
+    )?;
+    for (label, n) in &summary.labels {
+        writeln!(out, "  :{label}  {n}")?;
+    }
+    for (t, n) in &summary.types {
+        writeln!(out, "  :{t}  {n}")?;
+    }
+    Ok(())
+}

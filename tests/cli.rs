@@ -260,3 +260,90 @@ fn export_writes_the_view_or_a_querys_subgraph_in_each_format() {
         stderr(&o)
     );
 }
+
+#[test]
+fn import_loads_neo4j_style_csv_files_in_one_transaction_or_names_the_bad_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("actors.csv"),
+        "id:ID(Actor),name,kind\nA1,Banten,province\nA2,Incheon,city\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("agreements.csv"),
+        "id:ID(Agreement),title,signed:date\nG1,LoI Banten–Incheon,2007-02-06\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("party_to.csv"),
+        ":START_ID(Actor),:END_ID(Agreement),valid_from:date\nA1,G1,2007-02-06\nA2,G1,2007-02-06\n",
+    )
+    .unwrap();
+    let db = dir.path().join("kb.redb");
+    let file = |name: &str| dir.path().join(name).display().to_string();
+    let import = |extra: &[String]| {
+        let mut args: Vec<String> = vec!["--db".into(), db.display().to_string(), "import".into()];
+        args.extend(extra.iter().cloned());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(dir.path(), &args)
+    };
+    let o = import(&[
+        "--nodes".into(),
+        format!("Actor={}", file("actors.csv")),
+        "--nodes".into(),
+        format!("Agreement={}", file("agreements.csv")),
+        "--relationships".into(),
+        format!("PARTY_TO={}", file("party_to.csv")),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("committed tx 1 (5 events): 3 nodes, 2 relationships"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(
+        dir.path(),
+        &[
+            "--db",
+            db.to_str().unwrap(),
+            "query",
+            "AS OF 2006 MATCH (:Actor {name: \"Banten\"})-[r:PARTY_TO]->() RETURN count(r)",
+        ],
+    );
+    assert!(
+        stdout(&o).contains(" 0\n"),
+        "not yet in 2006: {}",
+        stdout(&o)
+    );
+    // A relationship to an unknown id: nothing of the second import is written.
+    std::fs::write(
+        dir.path().join("more.csv"),
+        "id:ID(Actor),name\nA3,Zhejiang\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("bad.csv"),
+        ":START_ID(Actor),:END_ID(Actor)\nA3,A3\nA3,A9\n",
+    )
+    .unwrap();
+    let o = import(&[
+        "--nodes".into(),
+        format!("Actor={}", file("more.csv")),
+        "--relationships".into(),
+        format!("KNOWS={}", file("bad.csv")),
+    ]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("bad.csv:3"), "{e}");
+    assert!(e.contains("A9"), "{e}");
+    let o = run(dir.path(), &["--db", db.to_str().unwrap(), "log"]);
+    assert_eq!(
+        stdout(&o)
+            .lines()
+            .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+            .count(),
+        1,
+        "{}",
+        stdout(&o)
+    );
+}

@@ -106,6 +106,33 @@ enum Command {
         #[arg(long, default_value_t = 256, value_name = "N")]
         max_connections: usize,
     },
+    /// Load Neo4j admin-import style CSV files (`id:ID(Label)`, `:START_ID(Label)`,
+    /// `:END_ID(Label)`, typed columns such as `year:int` or `signed:date`; `valid_from` and
+    /// `valid_to` columns become valid time) in one transaction: all of it, or nothing.
+    Import {
+        /// A node file and its label, `Label=FILE`; repeatable.
+        #[arg(long, value_name = "LABEL=FILE")]
+        nodes: Vec<String>,
+        /// A relationship file and its type, `TYPE=FILE`; repeatable.
+        #[arg(long, value_name = "TYPE=FILE")]
+        relationships: Vec<String>,
+        /// A citation key every imported fact cites (a Source with that key must exist);
+        /// repeatable.
+        #[arg(long = "source", value_name = "KEY")]
+        sources: Vec<String>,
+        /// Recorded as the author of the transaction.
+        #[arg(long, value_name = "NAME")]
+        author: Option<String>,
+        /// Make every node id `Group:id` (for files whose ids clash across groups).
+        #[arg(long)]
+        namespace_ids: bool,
+        /// The field separator.
+        #[arg(long, default_value = ",", value_name = "CHAR")]
+        delimiter: char,
+        /// The separator inside array fields (`tags:string[]`).
+        #[arg(long, default_value = ";", value_name = "CHAR")]
+        array_delimiter: char,
+    },
     /// Export the graph for other tools: GEXF (Gephi, with valid times as spells), GraphML
     /// (networkx, igraph), DOT (Graphviz), CSV or JSON — the whole view, or the nodes and
     /// relationships a query returns.
@@ -238,6 +265,32 @@ fn run(args: Args) -> Result<(), CliError> {
             cli::import_bib_command(&mut kb, &file, author, &mut out)
         }
         Command::ImportEvents { file } => cli::import_events_command(&mut kb, &file, &mut out),
+        Command::Import {
+            nodes,
+            relationships,
+            sources,
+            author,
+            namespace_ids,
+            delimiter,
+            array_delimiter,
+        } => {
+            let byte = |c: char, what: &str| {
+                u8::try_from(c)
+                    .ok()
+                    .filter(u8::is_ascii)
+                    .ok_or_else(|| CliError::Usage(format!("--{what} must be one ASCII character")))
+            };
+            let options = diplograph::interchange::neo4j_csv::ImportOptions {
+                sources,
+                author,
+                message: Some("import of CSV files".to_owned()),
+                namespace_ids,
+                delimiter: byte(delimiter, "delimiter")?,
+                array_delimiter: byte(array_delimiter, "array-delimiter")?,
+                ..Default::default()
+            };
+            cli::import_csv_command(&mut kb, &nodes, &relationships, options, &mut out)
+        }
         Command::Export {
             format,
             query,
