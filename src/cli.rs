@@ -625,3 +625,70 @@ pub fn import_csv_command<L: Log>(
     }
     Ok(())
 }
+
+/// `run --timing`: each statement of `source` once to warm up, then `repeat` times, and one
+/// JSON line per statement: `{"statement": i, "median_ms", "min_ms", "max_ms", "rows"}`
+/// (statements counted from 1 across the files run). A statement that writes runs once, and
+/// its one time is reported: repeating it would write it again.
+///
+/// # Errors
+/// The first statement that fails, naming the file and statement.
+pub fn run_timed<L: Log>(
+    kb: &mut Database<L>,
+    session: &mut Session,
+    source: &str,
+    name: &str,
+    repeat: usize,
+    first: usize,
+    out: &mut dyn Write,
+) -> Result<usize, CliError> {
+    let script = parser::parse_script(source)
+        .map_err(|e| CliError::Query(format!("{name}: {}", e.render(name, source, false))))?;
+    let fail = |i: usize, e: crate::query::QueryError| {
+        CliError::Query(format!(
+            "{name}, statement {}: {}",
+            i + 1,
+            e.render(name, source, false)
+        ))
+    };
+    for (i, statement) in script.statements.iter().enumerate() {
+        let reads = match statement {
+            crate::query::ast::Statement::Query(q) => !crate::query::session::writes(q),
+            crate::query::ast::Statement::History(_)
+            | crate::query::ast::Statement::Timeline(_)
+            | crate::query::ast::Statement::Diff { .. } => true,
+            _ => false,
+        };
+        let mut times = Vec::with_capacity(repeat);
+        let mut rows = 0;
+        let runs = if reads { repeat + 1 } else { 1 };
+        for run in 0..runs {
+            let started = std::time::Instant::now();
+            let outcome = session
+                .execute(kb, source, statement)
+                .map_err(|e| fail(i, e))?;
+            let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+            rows = outcome.output.rows.len();
+            // The first run of a read warms up; a write's one run is its time.
+            if run > 0 || !reads {
+                times.push(elapsed);
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        let median = match times.len() {
+            0 => 0.0,
+            n if n % 2 == 1 => times[n / 2],
+            n => (times[n / 2 - 1] + times[n / 2]) / 2.0,
+        };
+        let line = serde_json::json!({
+            "statement": first + i,
+            "median_ms": median,
+            "min_ms": times.first().copied().unwrap_or(0.0),
+            "max_ms": times.last().copied().unwrap_or(0.0),
+            "rows": rows,
+            "runs": times.len(),
+        });
+        writeln!(out, "{line}")?;
+    }
+    Ok(script.statements.len())
+}

@@ -50,6 +50,13 @@ enum Command {
         /// Output format: table, json or csv.
         #[arg(long, short, default_value = "table")]
         format: Format,
+        /// Time each statement instead of printing its rows: one warm-up run, then
+        /// `--repeat` runs, and a JSON line per statement (median, min, max ms, rows).
+        #[arg(long)]
+        timing: bool,
+        /// With --timing: how many timed runs after the warm-up.
+        #[arg(long, default_value_t = 5, value_name = "N")]
+        repeat: usize,
         #[command(flatten)]
         options: StatementOptions,
     },
@@ -234,17 +241,26 @@ fn run(args: Args) -> Result<(), CliError> {
         Command::Run {
             files,
             format,
+            timing,
+            repeat,
             options,
         } => {
             let mut s = session(&kb, &options)?;
             let mut err = std::io::stderr();
+            let mut first = 1;
             for file in files {
                 let source = std::fs::read_to_string(&file).map_err(|e| CliError::File {
                     path: file.clone(),
                     detail: e.to_string(),
                 })?;
                 let name = file.display().to_string();
-                cli::run_script(&mut kb, &mut s, &source, &name, format, &mut out, &mut err)?;
+                if timing {
+                    let repeat = repeat.max(1);
+                    first +=
+                        cli::run_timed(&mut kb, &mut s, &source, &name, repeat, first, &mut out)?;
+                } else {
+                    cli::run_script(&mut kb, &mut s, &source, &name, format, &mut out, &mut err)?;
+                }
             }
             Ok(())
         }
