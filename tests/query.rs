@@ -369,3 +369,30 @@ fn the_shell_reads_statements_from_a_pipe_with_no_prompt() {
     );
     assert!(out.contains("2 rows"), "{out}");
 }
+
+#[test]
+fn in_lists_look_nodes_up_by_index_and_keep_the_filters_meaning() {
+    let mut db = db_with(SMALL);
+    let mut s = Session::new();
+    let cases = [
+        (
+            "MATCH (a:Actor) WHERE a.name IN [\"Actor 3\", \"Actor 5\", \"nope\", null, 5] RETURN a.n ORDER BY a.n",
+            vec!["3", "5"],
+        ),
+        (
+            "MATCH (a:Actor) WHERE a.id IN [\"a7\", \"a7\", \"a9\"] AND a.n > 7 RETURN a.n",
+            vec!["9"],
+        ),
+        ("MATCH (a:Actor) WHERE a.name IN null RETURN a.n", vec![]),
+        ("MATCH (a:Actor) WHERE a.name IN [] RETURN a.n", vec![]),
+        (
+            "MATCH (a:Actor) WHERE a.n IN [1.0, 2] RETURN a.n ORDER BY a.n",
+            vec!["1", "2"],
+        ),
+    ];
+    for (q, want) in cases {
+        let out = run(&mut db, &mut s, q).unwrap();
+        let got: Vec<String> = out.output.rows.iter().map(|r| r[0].to_string()).collect();
+        assert_eq!(got, want, "{q}");
+    }
+}

@@ -754,20 +754,49 @@ impl<'q> Executor<'q> {
                 Some(Val::Node(n)) => vec![*n],
                 _ => Vec::new(),
             },
-            Anchor::Id(e) => match env.eval(e)? {
-                Val::Str(id) => view.node(&id).map(|n| n.index()).into_iter().collect(),
-                _ => Vec::new(),
-            },
+            Anchor::Id(e) => {
+                let ids = match any_of(e) {
+                    Some(list) => match env.eval(list)? {
+                        Val::List(items) => items.to_vec(),
+                        _ => Vec::new(),
+                    },
+                    None => vec![env.eval(e)?],
+                };
+                let mut out: Vec<NodeIndex> = ids
+                    .iter()
+                    .filter_map(|v| match v {
+                        Val::Str(id) => view.node(id).map(|n| n.index()),
+                        _ => None,
+                    })
+                    .collect();
+                out.sort_unstable();
+                out.dedup();
+                out
+            }
             Anchor::Index { label, key, value } => {
-                let v = env.eval(value)?;
-                match v.to_value() {
-                    Ok(stored) if stored.is_indexable() => view
-                        .nodes_by_property(label, key, &stored)
-                        .map(|n| n.index())
-                        .collect(),
-                    // Floats and lists are not indexed: scan the label.
-                    _ => view.nodes_with_label(label).map(|n| n.index()).collect(),
+                let values = match any_of(value) {
+                    Some(list) => match env.eval(list)? {
+                        Val::List(items) => items.to_vec(),
+                        _ => Vec::new(),
+                    },
+                    None => vec![env.eval(value)?],
+                };
+                let mut out = Vec::new();
+                for v in values {
+                    match v.to_value() {
+                        Ok(stored) if stored.is_indexable() => out.extend(
+                            view.nodes_by_property(label, key, &stored)
+                                .map(|n| n.index()),
+                        ),
+                        // Floats and lists are not indexed: scan the label.
+                        _ => {
+                            return Ok(view.nodes_with_label(label).map(|n| n.index()).collect());
+                        }
+                    }
                 }
+                out.sort_unstable();
+                out.dedup();
+                out
             }
             Anchor::Label(label) => view.nodes_with_label(label).map(|n| n.index()).collect(),
             Anchor::All => view.nodes().map(|n| n.index()).collect(),
@@ -1513,10 +1542,41 @@ fn equalities(filter: &Expr) -> Vec<(String, String, Expr)> {
                     }
                 }
             }
+            // `x.k IN list`: one lookup per element (marked by wrapping the list).
+            ExprKind::Binary(BinaryOp::In, a, b) => {
+                if let ExprKind::Property(v, key) = &a.kind
+                    && let ExprKind::Variable(var) = &v.kind
+                {
+                    let each = Expr {
+                        kind: ExprKind::Call {
+                            name: Ident {
+                                node: ANY_OF.to_owned(),
+                                span: b.span,
+                            },
+                            distinct: false,
+                            args: vec![(**b).clone()],
+                        },
+                        span: b.span,
+                    };
+                    out.push((var.clone(), key.node.clone(), each));
+                }
+            }
             _ => {}
         }
     }
     out
+}
+
+/// The marker of an `IN` list among the equalities: no function a query can call has a
+/// name with a space.
+const ANY_OF: &str = " any of";
+
+/// The list of an `IN` equality, if `e` is one.
+fn any_of(e: &Expr) -> Option<&Expr> {
+    match &e.kind {
+        ExprKind::Call { name, args, .. } if name.node == ANY_OF => args.first(),
+        _ => None,
+    }
 }
 
 /// Whether an expression reads only parameters, literals and the given variables.
