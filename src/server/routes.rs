@@ -6,7 +6,7 @@
 //! |---|---|
 //! | 400 | malformed JSON, a syntax error, a bad parameter |
 //! | 401 | a write without the right bearer token |
-//! | 403 | a write sent to `/query`, or any write when the server has no token |
+//! | 403 | a write sent to `/query`, any write when the server has no token, `LOAD CSV` |
 //! | 408 | the statement ran out of its time budget |
 //! | 413 | the request body is over the limit |
 //! | 422 | it parses but fails: unknown names, a type error, too many rows, a refused write |
@@ -212,6 +212,7 @@ fn run_query(shared: &Shared, request: &QueryRequest) -> Result<Json, ApiError> 
             ),
         ));
     };
+    refuse_file_access(statement)?;
     let is_write = match statement {
         Statement::Query(q) => writes(q),
         Statement::History(_) | Statement::Timeline(_) | Statement::Diff { .. } => false,
@@ -243,6 +244,29 @@ fn run_query(shared: &Shared, request: &QueryRequest) -> Result<Json, ApiError> 
             .collect();
     }
     Ok(answer)
+}
+
+/// `LOAD CSV` reads files on the server's machine: over HTTP that would hand any client
+/// every file the server can read, so it is refused (send rows as statements or events).
+fn refuse_file_access(statement: &Statement) -> Result<(), ApiError> {
+    let query = match statement {
+        Statement::Query(q) => q,
+        Statement::Timeline(t) => &t.query,
+        _ => return Ok(()),
+    };
+    if query
+        .clauses
+        .iter()
+        .any(|c| matches!(c, crate::query::ast::Clause::LoadCsv { .. }))
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "LOAD CSV reads files on the server's machine and is not served over HTTP; \
+             send the rows as statements or events, or load the file with `diplograph run`",
+        ));
+    }
+    Ok(())
 }
 
 /// A JSON value as a parameter.
@@ -361,6 +385,9 @@ fn run_write(shared: &Shared, request: WriteRequest) -> Result<Json, ApiError> {
                     "request",
                     "a request is one transaction already: leave out BEGIN, COMMIT and ROLLBACK",
                 ));
+            }
+            for statement in &script.statements {
+                refuse_file_access(statement)?;
             }
             let mut session = session(shared, &request.params)?;
             session.author = meta.author;
