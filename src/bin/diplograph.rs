@@ -9,6 +9,11 @@ use diplograph::cli::{self, CliError};
 use diplograph::query::Session;
 use diplograph::query::format::Format;
 
+// Queries build and drop many small rows, and replay and import many small values: mimalloc
+// keeps that off glibc malloc's slow paths (measured in the README's workload table).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// An event-sourced, bitemporal knowledge graph of paradiplomacy.
 #[derive(Parser)]
 #[command(name = "diplograph", version, about)]
