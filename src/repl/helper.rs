@@ -167,7 +167,12 @@ impl ShellHelper {
 
     /// Candidates for the word before `pos`: where it starts, and the completions.
     pub fn candidates(&self, line: &str, pos: usize) -> (usize, Vec<String>) {
-        let before = line.get(..pos).unwrap_or(line);
+        // A position past the end or inside a character counts from the boundary before it.
+        let mut pos = pos.min(line.len());
+        while !line.is_char_boundary(pos) {
+            pos -= 1;
+        }
+        let before = &line[..pos];
         // Inside a string: node names, closed with the quote.
         if let Some((quote, open)) = open_string(before) {
             let typed = &before[open..];
@@ -283,8 +288,9 @@ impl Hinter for ShellHelper {
             return None;
         }
         let (start, words) = self.candidates(line, pos);
-        if let [only] = words.as_slice() {
-            let typed = &line[start..pos];
+        if let [only] = words.as_slice()
+            && let Some(typed) = line.get(start..pos)
+        {
             // Hint only what continues the typed text as typed (not a change of case).
             if let Some(rest) = only.strip_prefix(typed)
                 && !rest.is_empty()
@@ -377,6 +383,31 @@ mod tests {
         assert_eq!(c.candidates(":sch", 4), (0, vec![":schema".to_string()]));
         assert_eq!(c.candidates(":", 1).1.len(), COMMANDS.len());
         assert_eq!(c.candidates("  :re", 5), (2, vec![":replay".to_string()]));
+    }
+
+    #[test]
+    fn odd_lines_and_positions_complete_and_hint_without_panicking() {
+        let c = helper();
+        let history = rustyline::history::DefaultHistory::new();
+        let ctx = rustyline::Context::new(&history);
+        for line in [
+            "",
+            ":",
+            "\"",
+            "'é",
+            "MATCH (a:Ac",
+            "RETURN \"Bañ",
+            "x.",
+            "ü:Ä",
+            "//\"a",
+            "$",
+        ] {
+            // Every byte position, inside characters and past the end included.
+            for pos in 0..=line.len() + 3 {
+                let _ = c.candidates(line, pos);
+                let _ = c.hint(line, pos, &ctx);
+            }
+        }
     }
 
     #[test]
