@@ -180,7 +180,7 @@ struct StatementOptions {
     /// Seconds a statement may run (0: no limit).
     #[arg(long, default_value_t = TIMEOUT_SECONDS, value_name = "SECONDS")]
     timeout: u64,
-    /// Rows a result may have.
+    /// Rows a result, or a table along the way (the matches an aggregate counts), may have.
     #[arg(long, default_value_t = MAX_ROWS, value_name = "N")]
     max_rows: usize,
     /// Recorded as the author of the transactions written.
@@ -189,7 +189,9 @@ struct StatementOptions {
 }
 
 const TIMEOUT_SECONDS: u64 = 60;
-const MAX_ROWS: usize = 1_000_000;
+// Ten million rows along the way is about a gigabyte: an aggregate over every relationship
+// of a knowledge base of all known agreements (10^6–10^7) still runs.
+const MAX_ROWS: usize = 10_000_000;
 
 impl Default for StatementOptions {
     /// What the shell gets when `diplograph` is run with no command.
