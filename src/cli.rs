@@ -550,10 +550,7 @@ pub fn export_command<L: Log>(
     if let crate::query::ast::Statement::Query(q) = statement
         && let Some(v) = &q.valid
     {
-        view = view.during(match &v.node {
-            crate::query::ast::ValidSelector::AsOf(d) => crate::time::DayRange::of(*d),
-            crate::query::ast::ValidSelector::During(t) => t.days(),
-        });
+        view = view.during(v.node.days());
     }
     let selection = selection_of(&outcome);
     export(&view, Some(&selection), format, out)?;
@@ -652,13 +649,7 @@ pub fn run_timed<L: Log>(
         ))
     };
     for (i, statement) in script.statements.iter().enumerate() {
-        let reads = match statement {
-            crate::query::ast::Statement::Query(q) => !crate::query::session::writes(q),
-            crate::query::ast::Statement::History(_)
-            | crate::query::ast::Statement::Timeline(_)
-            | crate::query::ast::Statement::Diff { .. } => true,
-            _ => false,
-        };
+        let reads = crate::query::session::only_reads(statement);
         let mut times = Vec::with_capacity(repeat);
         let mut rows = 0;
         let runs = if reads { repeat + 1 } else { 1 };

@@ -4,7 +4,7 @@
 //! (`grammar/diplograph.ebnf`) is the authority on what each node may contain; the names of
 //! its rules are the names of the parser functions that build these types.
 
-use crate::time::{Date, ValidTime};
+use crate::time::{Date, DayRange, ValidTime};
 
 /// A range of bytes in the source text, `start..end`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
@@ -160,6 +160,16 @@ pub enum ValidSelector {
     AsOf(Date),
     /// `DURING 2000/2010`: facts valid at some day of this interval.
     During(ValidTime),
+}
+
+impl ValidSelector {
+    /// The days a view restricted by this selector shows facts of.
+    pub fn days(&self) -> DayRange {
+        match self {
+            ValidSelector::AsOf(d) => DayRange::of(*d),
+            ValidSelector::During(t) => t.days(),
+        }
+    }
 }
 
 /// One clause of a query.

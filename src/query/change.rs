@@ -111,7 +111,7 @@ fn header_cells(graph: &Graph, tx: TxId) -> [Cell; 4] {
 }
 
 /// An RFC 3339 time without its fraction of a second.
-fn seconds(text: &str) -> String {
+pub(crate) fn seconds(text: &str) -> String {
     match (text.find('.'), text.ends_with('Z')) {
         (Some(dot), true) => format!("{}Z", &text[..dot]),
         _ => text.to_owned(),
@@ -184,122 +184,121 @@ pub fn diff_valid(graph: &Graph, at: TxId, a: Date, b: Date) -> Output {
     let mut rows: Vec<(u8, String, Vec<Cell>)> = Vec::new();
     for node in all.nodes() {
         let n = node.index();
-        let (in_a, in_b) = (va.node_visible(n), vb.node_visible(n));
-        let name = name_cell(node.property("name").or(node.property("title")));
         let labels: String = node.labels().iter().map(|l| format!(":{l}")).collect();
-        let id = node.id().to_owned();
-        match (in_a, in_b) {
-            (false, true) => rows.push((
-                0,
-                id.clone(),
-                diff_row(
-                    node.tx(),
-                    "began",
-                    &id,
-                    name,
-                    format!("({labels})"),
-                    node.valid().to_string(),
-                    &node.sources(),
-                ),
-            )),
-            (true, false) => {
-                let (tx, sources) = node
-                    .end()
-                    .map_or((node.tx(), node.sources()), |e| (e.tx, e.sources));
-                rows.push((
-                    2,
-                    id.clone(),
-                    diff_row(
-                        tx,
-                        "ended",
-                        &id,
-                        name,
-                        format!("({labels})"),
-                        node.valid().to_string(),
-                        &sources,
-                    ),
-                ));
-            }
-            (true, true) => {
-                let (Some(na), Some(nb)) = (va.node_at(n), vb.node_at(n)) else {
-                    continue;
-                };
+        let seen = Seen {
+            id: node.id().to_owned(),
+            name: name_cell(node.property("name").or(node.property("title"))),
+            detail: format!("({labels})"),
+            valid: node.valid().to_string(),
+            began: (node.tx(), node.sources()),
+            ended: node
+                .end()
+                .map_or((node.tx(), node.sources()), |e| (e.tx, e.sources)),
+        };
+        let changes = || match (va.node_at(n), vb.node_at(n)) {
+            (Some(na), Some(nb)) => {
                 let version = |k: &str| nb.property_version(k).or(na.property_version(k));
-                let changes = changed_rows(&id, &name, &na.properties(), &nb.properties(), version);
-                rows.extend(changes.into_iter().map(|r| (1, id.clone(), r)));
+                changed_rows(
+                    &seen.id,
+                    &seen.name,
+                    &na.properties(),
+                    &nb.properties(),
+                    version,
+                )
             }
-            (false, false) => {}
-        }
+            _ => Vec::new(),
+        };
+        seen.push((va.node_visible(n), vb.node_visible(n)), changes, &mut rows);
     }
     for edge in all.edges() {
         let e = edge.index();
-        let (in_a, in_b) = (va.edge_visible(e), vb.edge_visible(e));
-        let id = edge.id().to_owned();
-        let detail = format!(
+        let mut detail = format!(
             "({})-[:{}]->({})",
             edge.from().id(),
             edge.rel_type(),
             edge.to().id()
         );
-        let name = name_cell(edge.property("name"));
-        match (in_a, in_b) {
-            (false, true) => rows.push((
-                0,
-                id.clone(),
-                diff_row(
-                    edge.tx(),
-                    "began",
-                    &id,
-                    name,
-                    detail,
-                    edge.valid().to_string(),
-                    &edge.sources(),
-                ),
-            )),
-            (true, false) => {
-                // Ended itself, or with a node at one of its ends.
-                let mut detail = detail;
-                let ended_end = [edge.from(), edge.to()]
-                    .into_iter()
-                    .find(|n| !vb.node_visible(n.index()) && n.end().is_some());
-                let (tx, sources) = match (edge.end(), ended_end) {
-                    (Some(x), _) => (x.tx, x.sources),
-                    (None, Some(n)) => {
-                        detail = format!("{detail} — with {}", n.id());
-                        n.end()
-                            .map_or((edge.tx(), edge.sources()), |x| (x.tx, x.sources))
-                    }
-                    (None, None) => (edge.tx(), edge.sources()),
-                };
-                rows.push((
-                    2,
-                    id.clone(),
-                    diff_row(
-                        tx,
-                        "ended",
-                        &id,
-                        name,
-                        detail,
-                        edge.valid().to_string(),
-                        &sources,
-                    ),
-                ));
+        // Ended itself, or with a node at one of its ends.
+        let ended_end = [edge.from(), edge.to()]
+            .into_iter()
+            .find(|n| !vb.node_visible(n.index()) && n.end().is_some());
+        let ended = match (edge.end(), ended_end) {
+            (Some(x), _) => (x.tx, x.sources),
+            (None, Some(n)) if !vb.edge_visible(e) => {
+                detail = format!("{detail} — with {}", n.id());
+                n.end()
+                    .map_or((edge.tx(), edge.sources()), |x| (x.tx, x.sources))
             }
-            (true, true) => {
-                let (Some(ea), Some(eb)) = (va.edge_at(e), vb.edge_at(e)) else {
-                    continue;
-                };
+            _ => (edge.tx(), edge.sources()),
+        };
+        let seen = Seen {
+            id: edge.id().to_owned(),
+            name: name_cell(edge.property("name")),
+            detail,
+            valid: edge.valid().to_string(),
+            began: (edge.tx(), edge.sources()),
+            ended,
+        };
+        let changes = || match (va.edge_at(e), vb.edge_at(e)) {
+            (Some(ea), Some(eb)) => {
                 let version = |k: &str| eb.property_version(k).or(ea.property_version(k));
-                let changes = changed_rows(&id, &name, &ea.properties(), &eb.properties(), version);
-                rows.extend(changes.into_iter().map(|r| (1, id.clone(), r)));
+                changed_rows(
+                    &seen.id,
+                    &seen.name,
+                    &ea.properties(),
+                    &eb.properties(),
+                    version,
+                )
             }
-            (false, false) => {}
-        }
+            _ => Vec::new(),
+        };
+        seen.push((va.edge_visible(e), vb.edge_visible(e)), changes, &mut rows);
     }
     rows.sort_by(|x, y| (x.0, &x.1).cmp(&(y.0, &y.1)));
     Output {
         columns: DIFF_COLUMNS.iter().map(|c| c.to_string()).collect(),
         rows: rows.into_iter().map(|(_, _, r)| r).collect(),
+    }
+}
+
+/// A node or relationship as `DIFF AS OF` reports it.
+struct Seen<'v> {
+    id: String,
+    name: Cell,
+    detail: String,
+    valid: String,
+    /// The transaction and sources of its beginning, and of its end.
+    began: (TxId, Vec<&'v str>),
+    ended: (TxId, Vec<&'v str>),
+}
+
+impl Seen<'_> {
+    /// Its rows, by whether it shows at the first and the second valid time: began, ended,
+    /// or (shown at both) the property changes `changes` finds.
+    fn push(
+        &self,
+        shown: (bool, bool),
+        changes: impl FnOnce() -> Vec<Vec<Cell>>,
+        rows: &mut Vec<(u8, String, Vec<Cell>)>,
+    ) {
+        let row = |change: &str, (tx, sources): &(TxId, Vec<&str>)| {
+            let (name, detail) = (self.name.clone(), self.detail.clone());
+            diff_row(
+                *tx,
+                change,
+                &self.id,
+                name,
+                detail,
+                self.valid.clone(),
+                sources,
+            )
+        };
+        match shown {
+            (false, true) => rows.push((0, self.id.clone(), row("began", &self.began))),
+            (true, false) => rows.push((2, self.id.clone(), row("ended", &self.ended))),
+            (true, true) => rows.extend(changes().into_iter().map(|r| (1, self.id.clone(), r))),
+            (false, false) => {}
+        }
     }
 }
 

@@ -43,15 +43,44 @@ pub struct QueryError {
     pub message: String,
     /// Where, when it can be pinned to the text.
     pub span: Option<Span>,
+    /// Which limit stopped it, or how a write failed, for those who answer differently
+    /// (the server's status codes).
+    pub cause: Cause,
+}
+
+/// What, within an [`ErrorKind`], stopped a statement.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Cause {
+    /// Nothing more to say than the kind.
+    #[default]
+    Other,
+    /// `Budget`: out of time.
+    TimeLimit,
+    /// `Budget`: too many rows.
+    RowLimit,
+    /// `Budget`: cancelled (Ctrl-C, a closed connection).
+    Cancelled,
+    /// `Write`: validation refused an event; nothing was written.
+    Refused,
+    /// `Write`: the storage failed.
+    Storage,
 }
 
 impl QueryError {
+    /// The same error, with its cause.
+    pub fn because(mut self, cause: Cause) -> QueryError {
+        self.cause = cause;
+        self
+    }
+
     /// A syntax error at `span`.
     pub fn syntax(span: Span, message: impl Into<String>) -> QueryError {
         QueryError {
             kind: ErrorKind::Syntax,
             message: message.into(),
             span: Some(span),
+            cause: Cause::Other,
         }
     }
 
@@ -61,6 +90,7 @@ impl QueryError {
             kind: ErrorKind::Semantic,
             message: message.into(),
             span: Some(span),
+            cause: Cause::Other,
         }
     }
 
@@ -70,6 +100,7 @@ impl QueryError {
             kind: ErrorKind::Runtime,
             message: message.into(),
             span: Some(span),
+            cause: Cause::Other,
         }
     }
 
@@ -79,6 +110,7 @@ impl QueryError {
             kind,
             message: message.into(),
             span: None,
+            cause: Cause::Other,
         }
     }
 

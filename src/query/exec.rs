@@ -24,7 +24,7 @@ use super::ast::{
     Projection, Query, RelPattern, SetItem, Span, WriteMeta,
 };
 use super::change::Element;
-use super::error::{ErrorKind, QueryError};
+use super::error::{Cause, ErrorKind, QueryError};
 use super::eval::{Env, Params, contains_aggregate, is_aggregate, walk};
 use super::value::{Cell, PathVal, Val};
 use crate::event::{Event, Name, Names, Props, Target};
@@ -71,10 +71,10 @@ impl Budget {
             .as_ref()
             .is_some_and(|c| c.load(Ordering::Relaxed))
         {
-            return Err(QueryError::new(
-                ErrorKind::Budget,
-                "the query was cancelled",
-            ));
+            return Err(
+                QueryError::new(ErrorKind::Budget, "the query was cancelled")
+                    .because(Cause::Cancelled),
+            );
         }
         if let Some(deadline) = self.deadline
             && Instant::now() > deadline
@@ -86,7 +86,8 @@ impl Budget {
                     "the query ran out of its time budget{limit}; narrow it (a label, an \
                      inline property, a LIMIT) or raise the limit"
                 ),
-            ));
+            )
+            .because(Cause::TimeLimit));
         }
         Ok(())
     }
@@ -99,7 +100,8 @@ impl Budget {
                     "the query produced more than {} rows; add a LIMIT or narrow the pattern",
                     self.max_rows
                 ),
-            ));
+            )
+            .because(Cause::RowLimit));
         }
         Ok(())
     }

@@ -99,7 +99,15 @@ fn clip(text: String) -> String {
     if text.chars().count() <= MAX_CELL {
         return text;
     }
-    let mut s: String = text.chars().take(MAX_CELL - 1).collect();
+    cut(&text, MAX_CELL)
+}
+
+/// `text` in at most `max` characters (at least 1), the last of them `…` when it was cut.
+pub fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut s: String = text.chars().take(max.max(1) - 1).collect();
     s.push('…');
     s
 }

@@ -10,7 +10,7 @@ pub mod change;
 pub mod error;
 pub mod parser;
 
-pub use error::{ErrorKind, QueryError, Warning};
+pub use error::{Cause, ErrorKind, QueryError, Warning};
 pub mod eval;
 pub mod exec;
 pub mod format;

@@ -5,9 +5,7 @@
 //! Reads outside a group see the committed state, pinned by `AT TX` / `AT <time>` and
 //! restricted by `AS OF` / `DURING`.
 
-use super::ast::{
-    Clause, DiffBetween, History, Query, Span, Statement, Step, Timeline, TxTime, ValidSelector,
-};
+use super::ast::{Clause, DiffBetween, History, Query, Span, Statement, Step, Timeline, TxTime};
 use super::change;
 use super::error::{ErrorKind, QueryError, Warning};
 use super::eval::Params;
@@ -505,6 +503,16 @@ impl Session {
     }
 }
 
+/// Whether a statement only reads: a query without writing clauses, `HISTORY`, `TIMELINE`
+/// or `DIFF` (what [`Session::read_statement`] runs).
+pub fn only_reads(statement: &Statement) -> bool {
+    match statement {
+        Statement::Query(q) => !writes(q),
+        Statement::History(_) | Statement::Timeline(_) | Statement::Diff { .. } => true,
+        _ => false,
+    }
+}
+
 /// Whether a query has a writing clause.
 pub fn writes(q: &Query) -> bool {
     q.clauses.iter().any(|c| {
@@ -738,10 +746,7 @@ fn set_time(
         Some(at) => Some(tx_of(graph, at)?),
     };
     exec.at = tx;
-    exec.valid = q.valid.as_ref().map(|v| match &v.node {
-        ValidSelector::AsOf(d) => DayRange::of(*d),
-        ValidSelector::During(t) => t.days(),
-    });
+    exec.valid = q.valid.as_ref().map(|v| v.node.days());
     Ok(tx.unwrap_or(head))
 }
 
@@ -783,10 +788,15 @@ fn parse_instant(text: &str) -> Result<Timestamp, String> {
 }
 
 fn write_error(e: CommitError, span: Option<Span>) -> QueryError {
+    let cause = match e {
+        CommitError::Refused(_) => super::error::Cause::Refused,
+        _ => super::error::Cause::Storage,
+    };
     QueryError {
         kind: ErrorKind::Write,
         message: format!("{e}; nothing was written"),
         span,
+        cause,
     }
 }
 

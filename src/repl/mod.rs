@@ -321,16 +321,12 @@ impl<'a, L: Log> Repl<'a, L> {
         let header = match self.kb.graph().header(TxId(tx)) {
             Some(h) => {
                 // To the second: the fraction is noise here.
-                let time = h.recorded_at.to_string();
-                let mut line = match time.find('.') {
-                    Some(dot) if time.ends_with('Z') => format!("{}Z", &time[..dot]),
-                    _ => time,
-                };
+                let mut line = crate::query::change::seconds(&h.recorded_at.to_string());
                 for part in [&h.meta.author, &h.meta.message].into_iter().flatten() {
                     line.push_str(" · ");
                     // A long message (a whole statement) is cut at its first line.
                     let first = part.lines().next().unwrap_or("");
-                    line.push_str(&shorten(first, 160));
+                    line.push_str(&format::cut(first, 160));
                 }
                 let plural = if h.event_count == 1 { "" } else { "s" };
                 line.push_str(&format!(" · {} event{plural}", h.event_count));
@@ -353,16 +349,6 @@ impl<'a, L: Log> Repl<'a, L> {
         }
         Ok(())
     }
-}
-
-/// `text` cut to `max` characters, ending in `…` when cut.
-fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut s: String = text.chars().take(max - 1).collect();
-    s.push('…');
-    s
 }
 
 /// Prints a pin: the transaction, the hash, and the query to run again.

@@ -33,8 +33,8 @@ use crate::event::TxMeta;
 use crate::graph::schema::Schema;
 use crate::query::ast::Statement;
 use crate::query::format;
-use crate::query::session::writes;
-use crate::query::{ErrorKind, QueryError, Session, Val, parser};
+use crate::query::session::only_reads;
+use crate::query::{Cause, ErrorKind, QueryError, Session, Val, parser};
 
 /// The routes, with their body limit and metrics.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -95,14 +95,14 @@ impl ApiError {
             ErrorKind::Syntax => (StatusCode::BAD_REQUEST, "syntax"),
             ErrorKind::Semantic => (StatusCode::UNPROCESSABLE_ENTITY, "semantic"),
             ErrorKind::Runtime => (StatusCode::UNPROCESSABLE_ENTITY, "runtime"),
-            ErrorKind::Budget if e.message.contains("time budget") => {
+            ErrorKind::Budget if e.cause == Cause::TimeLimit => {
                 (StatusCode::REQUEST_TIMEOUT, "timeout")
             }
             ErrorKind::Budget => (StatusCode::UNPROCESSABLE_ENTITY, "limit"),
-            ErrorKind::Write if e.message.starts_with("refused") => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "refused")
+            ErrorKind::Write if e.cause == Cause::Storage => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "storage")
             }
-            ErrorKind::Write => (StatusCode::INTERNAL_SERVER_ERROR, "storage"),
+            ErrorKind::Write => (StatusCode::UNPROCESSABLE_ENTITY, "refused"),
         };
         ApiError {
             status,
@@ -213,12 +213,7 @@ fn run_query(shared: &Shared, request: &QueryRequest) -> Result<Json, ApiError> 
         ));
     };
     refuse_file_access(statement)?;
-    let is_write = match statement {
-        Statement::Query(q) => writes(q),
-        Statement::History(_) | Statement::Timeline(_) | Statement::Diff { .. } => false,
-        _ => true,
-    };
-    if is_write {
+    if !only_reads(statement) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
@@ -373,13 +368,12 @@ fn run_write(shared: &Shared, request: WriteRequest) -> Result<Json, ApiError> {
                     "`statements` holds no statement",
                 ));
             }
-            if let Some(s) = script.statements.iter().find(|s| {
+            if script.statements.iter().any(|s| {
                 matches!(
                     s,
                     Statement::Begin(_) | Statement::Commit(_) | Statement::Rollback(_)
                 )
             }) {
-                let _ = s;
                 return Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
                     "request",
@@ -392,14 +386,13 @@ fn run_write(shared: &Shared, request: WriteRequest) -> Result<Json, ApiError> {
             let mut session = session(shared, &request.params)?;
             session.author = meta.author;
             let mut kb = shared.write();
-            let begin = parser::parse_script("BEGIN").map_err(|e| ApiError::query(&e, "BEGIN"))?;
-            let commit =
-                parser::parse_script("COMMIT").map_err(|e| ApiError::query(&e, "COMMIT"))?;
+            // Several statements are one group: queued, then written together at COMMIT.
             let several = script.statements.len() > 1;
+            let nowhere = crate::query::ast::Span::new(0, 0);
             if several {
                 session
-                    .execute(&mut kb, "BEGIN", &begin.statements[0])
-                    .map_err(|e| ApiError::query(&e, "BEGIN"))?;
+                    .execute(&mut kb, source, &Statement::Begin(nowhere))
+                    .map_err(|e| ApiError::query(&e, source))?;
             }
             let mut written = Vec::new();
             for statement in &script.statements {
@@ -410,7 +403,7 @@ fn run_write(shared: &Shared, request: WriteRequest) -> Result<Json, ApiError> {
             }
             if several {
                 let outcome = session
-                    .execute(&mut kb, "COMMIT", &commit.statements[0])
+                    .execute(&mut kb, source, &Statement::Commit(nowhere))
                     .map_err(|e| ApiError::query(&e, source))?;
                 written.extend(outcome.written);
             }
