@@ -361,6 +361,7 @@ pub fn parse_param(kb: &Database<impl Log>, text: &str) -> Result<(String, Val),
                 names: &[],
                 row: &[],
                 aggregates: &[],
+                memo: &Default::default(),
             };
             env.eval(&expr).unwrap_or_else(|_| Val::str(value))
         }

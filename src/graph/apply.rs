@@ -41,6 +41,7 @@ enum Undo {
 impl Graph {
     /// Starts applying transaction `header.tx`; `journaled` when it may be rolled back.
     pub(crate) fn begin_tx(&mut self, header: TxHeader, journaled: bool) {
+        self.generation += 1;
         self.journal.enabled = journaled;
         self.head = header.tx;
         self.headers.push(header);
@@ -55,12 +56,14 @@ impl Graph {
 
     /// Makes everything applied so far part of the committed state.
     pub(crate) fn seal(&mut self) {
+        self.generation += 1;
         self.sealed = self.head;
         self.journal.undo.clear();
     }
 
     /// Takes back everything applied since the last [`Graph::seal`].
     pub(crate) fn rollback(&mut self) {
+        self.generation += 1;
         let sealed = self.sealed;
         let mut retractions_changed = false;
         while let Some(undo) = self.journal.undo.pop() {
@@ -134,6 +137,7 @@ impl Graph {
     /// When the event refers to a node or an edge that was never added (a damaged log: the
     /// write path validates first). Nothing of the event is applied then.
     pub fn apply(&mut self, tx: TxId, index: u32, event: Event) -> Result<(), EventError> {
+        self.generation += 1;
         let target = self
             .resolve_references(&event)
             .map_err(|reason| EventError {

@@ -10,6 +10,7 @@
 //! Reads go through a [`View`], which pins a transaction time and, optionally, a valid-time
 //! range.
 
+pub mod accel;
 mod apply;
 pub mod facts;
 mod replay;
@@ -265,6 +266,10 @@ pub struct Graph {
     pub(crate) recent_names: [Option<(Name, Sym)>; apply::RECENT_NAMES],
     /// During replay, emptied property vectors to hand back to the reader thread.
     pub(crate) spent: Option<Vec<Props>>,
+    /// Bumped by every change: tells the read-optimised pieces ([`accel`]) they are stale.
+    pub(crate) generation: u64,
+    /// Read-optimised pieces of the newest state, built by scans.
+    pub(crate) accel: accel::Accel,
 }
 
 impl std::fmt::Debug for Graph {
@@ -303,6 +308,8 @@ impl Graph {
             journal: apply::Journal::default(),
             recent_names: [const { None }; apply::RECENT_NAMES],
             spent: None,
+            generation: 0,
+            accel: accel::Accel::default(),
         }
     }
 
@@ -409,6 +416,18 @@ impl Graph {
     /// The symbol of a string, if the graph has ever seen it.
     pub fn symbol(&self, name: &str) -> Option<Sym> {
         self.symbols.get(name)
+    }
+
+    /// How many nodes ever carried `label` (by the label index, every incarnation).
+    pub fn label_count(&self, label: &str) -> usize {
+        self.symbol(label)
+            .and_then(|s| self.by_label.get(&s))
+            .map_or(0, Vec::len)
+    }
+
+    /// One more than the highest node index: the length of arrays indexed by node.
+    pub fn node_bound(&self) -> usize {
+        petgraph::visit::NodeIndexable::node_bound(&self.g)
     }
 
     /// Labels any node ever had, sorted.

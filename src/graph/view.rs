@@ -26,6 +26,7 @@ use petgraph::Direction;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef as _;
 
+use super::accel::Pieces;
 use super::{Creation, DeadSet, End, Graph, PropVersion, SetId, Span, Sym, prop_key};
 use crate::time::{Date, Day, DayRange, TxId, ValidTime};
 use crate::value::Value;
@@ -37,6 +38,12 @@ pub struct View<'g> {
     tx: TxId,
     valid: Option<DayRange>,
     dead: Arc<DeadSet>,
+    /// Every fact stored is shown: the view pins the newest transaction applied, has no
+    /// valid-time range, and the graph holds no retraction. Then each node has one
+    /// creation and no edge a successor, so visibility needs no checks.
+    everything: bool,
+    /// Read-optimised pieces of the same state ([`super::accel`]), when a scan built them.
+    pieces: Option<Arc<Pieces>>,
 }
 
 impl std::fmt::Debug for View<'_> {
@@ -55,12 +62,34 @@ impl<'g> View<'g> {
             tx,
             valid: None,
             dead: graph.dead_at(tx),
+            everything: tx >= graph.head && graph.retractions.is_empty(),
+            pieces: None,
         }
+    }
+
+    /// Whether the view shows every fact stored: it pins the newest transaction, has no
+    /// valid-time range, and the graph holds no retraction.
+    pub fn shows_everything(&self) -> bool {
+        self.everything
+    }
+
+    /// The same view, reading through `pieces` where they answer. Ignored unless the view
+    /// shows everything and the pieces are of the graph as it is.
+    pub fn with_pieces(mut self, pieces: Option<Arc<Pieces>>) -> View<'g> {
+        self.pieces = pieces.filter(|p| self.everything && p.generation() == self.graph.generation);
+        self
+    }
+
+    /// The read-optimised pieces this view reads through, if any.
+    pub fn pieces(&self) -> Option<&Pieces> {
+        self.pieces.as_deref()
     }
 
     /// The same transaction time, restricted to facts valid at some day of `range`.
     pub fn during(mut self, range: DayRange) -> View<'g> {
         self.valid = Some(range);
+        self.everything = false;
+        self.pieces = None;
         self
     }
 
@@ -81,7 +110,7 @@ impl<'g> View<'g> {
 
     /// Whether facts of transaction `tx` are known in this view.
     pub fn knows(&self, tx: TxId) -> bool {
-        tx <= self.tx && (self.dead.is_empty() || !self.dead.contains(&tx))
+        self.everything || tx <= self.tx && (self.dead.is_empty() || !self.dead.contains(&tx))
     }
 
     fn valid_ok(&self, valid: &Span) -> bool {
@@ -91,6 +120,9 @@ impl<'g> View<'g> {
     /// The latest known creation of a node: whether it exists at all in this transaction time.
     pub(crate) fn creation(&self, n: NodeIndex) -> Option<&'g Creation> {
         let data = self.graph.g.node_weight(n)?;
+        if self.everything {
+            return data.created.last();
+        }
         data.created.iter().rev().find(|c| self.knows(c.tx))
     }
 
@@ -109,6 +141,9 @@ impl<'g> View<'g> {
 
     /// Whether the node is shown in this view.
     pub fn node_visible(&self, n: NodeIndex) -> bool {
+        if let Some(labels) = self.pieces.as_ref().and_then(|p| p.labels(n)) {
+            return labels.is_some();
+        }
         match self.creation(n) {
             Some(c) => self.valid.is_none() || self.valid_ok(&self.node_valid(n, c)),
             None => false,
@@ -121,6 +156,9 @@ impl<'g> View<'g> {
         let Some(data) = g.edge_weight(e) else {
             return false;
         };
+        if self.everything {
+            return true;
+        }
         if !self.knows(data.created.tx) {
             return false;
         }
@@ -362,7 +400,11 @@ impl<'v> NodeRef<'v> {
     }
 
     fn has_label_sym(&self, label: Sym) -> bool {
-        self.view.graph.set(self.creation().labels).contains(&label)
+        let labels = match self.view.pieces.as_ref().and_then(|p| p.labels(self.n)) {
+            Some(Some(labels)) => labels,
+            _ => self.creation().labels,
+        };
+        self.view.graph.set(labels).contains(&label)
     }
 
     /// Whether the node carries `label`.
@@ -373,7 +415,15 @@ impl<'v> NodeRef<'v> {
             .is_some_and(|s| self.has_label_sym(s))
     }
 
-    fn property_sym(&self, key: Sym) -> Option<&'v Value> {
+    pub(crate) fn property_sym(&self, key: Sym) -> Option<&'v Value> {
+        if let Some(value) = self
+            .view
+            .pieces
+            .as_ref()
+            .and_then(|p| p.property(self.n, key))
+        {
+            return value;
+        }
         let data = &self.view.graph.g[self.n];
         self.view.resolve(&data.props, key, self.creation().tx)
     }

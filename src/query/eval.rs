@@ -137,6 +137,92 @@ pub struct Env<'a> {
     pub row: &'a [Val],
     /// Aggregate results by the span of their call, inside a grouping projection.
     pub aggregates: &'a [(Span, Val)],
+    /// What one query's evaluations remember: constants, and sets of long lists.
+    pub memo: &'a Memo,
+}
+
+/// What the evaluations of one query remember between rows.
+///
+/// - Constant expressions (literals, parameters, and lists, maps, operators and calls of
+///   them, such as `date("2020-01-01")` or `["LoI", "MoU"]`) are evaluated once, not once
+///   per row. They are known by their span, and a value is used only for an expression
+///   equal to the one it was computed for (a planner's copy of an expression has the same
+///   span; two different expressions sharing one are evaluated as usual).
+/// - Hash sets for `x IN list` on long lists, so that `NOT q IN direct` over a list of
+///   thousands bound once costs one lookup per row, not a scan. A list is known by its
+///   allocation: the first time one is seen it is scanned and remembered; the second time, a
+///   set of it is built. A list made afresh for each row never gets a set. The entries hold
+///   their lists, so an address cannot be reused while remembered.
+#[derive(Default)]
+pub struct Memo {
+    constants: std::cell::RefCell<rustc_hash::FxHashMap<Span, Option<(Expr, Val)>>>,
+    lists: std::cell::RefCell<Vec<ListEntry>>,
+}
+
+struct ListEntry {
+    list: Arc<Vec<Val>>,
+    set: Option<std::rc::Rc<rustc_hash::FxHashSet<Val>>>,
+}
+
+/// Whether `e` has the same value on every row of a query: no variable, property, aggregate
+/// or pattern in it. Every function is a function of its arguments.
+fn is_constant(e: &Expr) -> bool {
+    let mut constant = true;
+    walk(e, &mut |x| match &x.kind {
+        ExprKind::Variable(_) | ExprKind::CountStar | ExprKind::Property(..) => constant = false,
+        ExprKind::Call { name, .. } if is_aggregate(&name.node) => constant = false,
+        ExprKind::HasLabels(..) => constant = false,
+        _ => {}
+    });
+    constant
+}
+
+impl Memo {
+    /// The value of a constant expression evaluated before, or `None` for an expression
+    /// that is not constant or not evaluated yet.
+    fn constant(&self, e: &Expr) -> Option<Option<Val>> {
+        Some(match self.constants.borrow().get(&e.span)? {
+            Some((x, v)) if x == e => Some(v.clone()),
+            _ => None,
+        })
+    }
+
+    fn remember(&self, e: &Expr, value: Option<Val>) {
+        let entry = value.map(|v| (e.clone(), v));
+        self.constants.borrow_mut().insert(e.span, entry);
+    }
+
+    /// Lists shorter than this are scanned.
+    const LONG: usize = 16;
+    /// Lists remembered at once.
+    const KEPT: usize = 8;
+
+    /// `x IN items` when a set decides it: `items` is long, seen before, holds no null and
+    /// no list (whose equality may be unknown), and `x` is neither null nor a list.
+    fn contains(&self, x: &Val, items: &Arc<Vec<Val>>) -> Option<bool> {
+        if items.len() < Self::LONG || matches!(x, Val::Null | Val::List(_)) {
+            return None;
+        }
+        let mut entries = self.lists.borrow_mut();
+        let Some(i) = entries.iter().position(|e| Arc::ptr_eq(&e.list, items)) else {
+            if entries.len() == Self::KEPT {
+                entries.remove(0);
+            }
+            entries.push(ListEntry {
+                list: items.clone(),
+                set: None,
+            });
+            return None;
+        };
+        let entry = &mut entries[i];
+        if entry.set.is_none() {
+            if items.iter().any(|v| matches!(v, Val::Null | Val::List(_))) {
+                return None;
+            }
+            entry.set = Some(std::rc::Rc::new(items.iter().cloned().collect()));
+        }
+        entry.set.as_ref().map(|set| set.contains(x))
+    }
 }
 
 impl Env<'_> {
@@ -154,6 +240,30 @@ impl Env<'_> {
     /// # Errors
     /// A type mismatch, an unknown variable, function or parameter, a bad argument.
     pub fn eval(&self, e: &Expr) -> Result<Val, QueryError> {
+        // Compound expressions that may be constant are evaluated once per query.
+        if matches!(
+            &e.kind,
+            ExprKind::List(_)
+                | ExprKind::Map(_)
+                | ExprKind::Call { .. }
+                | ExprKind::Binary(..)
+                | ExprKind::Unary(..)
+        ) {
+            match self.memo.constant(e) {
+                Some(Some(v)) => return Ok(v),
+                Some(None) => {}
+                None if is_constant(e) => {
+                    let v = self.eval_once(e)?;
+                    self.memo.remember(e, Some(v.clone()));
+                    return Ok(v);
+                }
+                None => self.memo.remember(e, None),
+            }
+        }
+        self.eval_once(e)
+    }
+
+    fn eval_once(&self, e: &Expr) -> Result<Val, QueryError> {
         match &e.kind {
             ExprKind::Literal(l) => Ok(literal(l)),
             ExprKind::Parameter(name) => self.params.get(name).cloned().ok_or_else(|| {
@@ -322,6 +432,12 @@ impl Env<'_> {
         }
         let x = self.eval(a)?;
         let y = self.eval(b)?;
+        if op == BinaryOp::In
+            && let Val::List(items) = &y
+            && let Some(found) = self.memo.contains(&x, items)
+        {
+            return Ok(Val::Bool(found));
+        }
         binary_values(op, &x, &y, span)
     }
 

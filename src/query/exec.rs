@@ -25,9 +25,10 @@ use super::ast::{
 };
 use super::change::Element;
 use super::error::{Cause, ErrorKind, QueryError};
-use super::eval::{Env, Params, contains_aggregate, is_aggregate, walk};
+use super::eval::{Env, Memo, Params, contains_aggregate, is_aggregate, walk};
 use super::value::{Cell, PathVal, Val};
 use crate::event::{Event, Name, Names, Props, Target};
+use crate::graph::accel::{Pieces, Wanted};
 use crate::graph::{Graph, Sym, View};
 use crate::time::{Date, DayRange, TxId, ValidTime};
 
@@ -145,8 +146,17 @@ pub struct Executor<'q> {
     pub source: &'q str,
     /// Told how far a `LOAD CSV` has read: bytes so far, and the file's size.
     pub progress: Option<super::load_csv::ProgressFn>,
+    /// Never read through read-optimised pieces ([`crate::graph::accel`]).
+    pub plain: bool,
     ticks: u32,
     generated: u64,
+    memo: Memo,
+    /// The statement only reads: its scans may build read-optimised pieces.
+    reading: bool,
+    /// Property keys the statement names, for the pieces a scan builds.
+    keys: Vec<String>,
+    /// Pieces built by a scan of this statement, read through by the views after it.
+    pieces: Option<Arc<Pieces>>,
 }
 
 type Row = Vec<Val>;
@@ -164,8 +174,13 @@ impl<'q> Executor<'q> {
             valid: None,
             source,
             progress: None,
+            plain: false,
             ticks: 0,
             generated: 0,
+            memo: Memo::default(),
+            reading: false,
+            keys: Vec::new(),
+            pieces: None,
         }
     }
 
@@ -185,8 +200,45 @@ impl<'q> Executor<'q> {
         };
         match self.valid {
             Some(range) => view.during(range),
-            None => view,
+            None => view.with_pieces(self.pieces.clone()),
         }
+    }
+
+    /// Before a scan of a large part of the graph, in a statement that only reads: the
+    /// pieces its patterns and property keys need ([`crate::graph::accel`]), built now if
+    /// the graph changed since they last were. Returns the view to match with.
+    fn prepare_scan<'g>(&mut self, view: &View<'g>, plans: &[PathPlan<'_>]) -> Option<View<'g>> {
+        if self.plain || !self.reading || !view.shows_everything() {
+            return None;
+        }
+        let graph = view.graph();
+        let bound = graph.node_bound();
+        let large = |a: &Anchor| match a {
+            Anchor::All => true,
+            Anchor::Label(l) => graph.label_count(l) * 16 >= bound,
+            _ => false,
+        };
+        if !plans.iter().any(|p| large(&p.anchor)) {
+            return None;
+        }
+        let mut wanted = Wanted::default();
+        for plan in plans {
+            for (rp, d) in &plan.rels {
+                let [t] = rp.types.as_slice() else { continue };
+                let Some(t) = graph.symbol(&t.node) else {
+                    continue;
+                };
+                if matches!(d, Direction::Right | Direction::Both) {
+                    wanted.adjacency.push((t, Dir::Outgoing));
+                }
+                if matches!(d, Direction::Left | Direction::Both) {
+                    wanted.adjacency.push((t, Dir::Incoming));
+                }
+            }
+        }
+        wanted.keys = self.keys.iter().filter_map(|k| graph.symbol(k)).collect();
+        self.pieces = graph.prepare(&wanted);
+        Some(view.clone().with_pieces(self.pieces.clone()))
     }
 
     /// Runs the clauses of `query` (its time selectors already set on `self`).
@@ -195,6 +247,10 @@ impl<'q> Executor<'q> {
     /// The first error of any clause; writes already handed to the host are then the
     /// host's to roll back.
     pub fn run(&mut self, host: &mut dyn Host, query: &Query) -> Result<Output, QueryError> {
+        self.reading = !host.writing();
+        self.keys = property_keys(query);
+        // The memo knows expressions by their span in this query's text.
+        self.memo = Memo::default();
         self.run_clauses(host, &query.clauses, Vec::new(), vec![Vec::new()])
     }
 
@@ -415,6 +471,7 @@ impl<'q> Executor<'q> {
             names,
             row,
             aggregates: &[],
+            memo: &self.memo,
         }
     }
 
@@ -649,6 +706,8 @@ impl<'q> Executor<'q> {
         for p in patterns {
             plans.push(PathPlan::new(p, names, &mut bound, &equalities)?);
         }
+        let prepared = self.prepare_scan(view, &plans);
+        let view = prepared.as_ref().unwrap_or(view);
         let mut out = Vec::new();
         for row in rows {
             self.tick()?;
@@ -1010,6 +1069,7 @@ impl<'q> Executor<'q> {
                 names,
                 row: &rep,
                 aggregates: &values,
+                memo: &self.memo,
             };
             let out: Row = items
                 .iter()
@@ -1023,6 +1083,7 @@ impl<'q> Executor<'q> {
                 names: key_names,
                 row: &full,
                 aggregates: &values,
+                memo: &self.memo,
             };
             let sort: Vec<Val> = p
                 .order
@@ -1798,6 +1859,7 @@ impl Matcher<'_, '_, '_> {
             names: self.names,
             row: &self.row,
             aggregates: &[],
+            memo: &self.exec.memo,
         }
     }
 
@@ -1859,10 +1921,29 @@ impl Matcher<'_, '_, '_> {
         if !rp.types.is_empty() && types.is_empty() {
             return Vec::new();
         }
+        let mut out = Vec::new();
+        if let (Some(pieces), [t]) = (self.view.pieces(), types.as_slice()) {
+            let laid_out = |dir| pieces.adjacency(*t, dir);
+            let outgoing = matches!(d, Direction::Right | Direction::Both);
+            let incoming = matches!(d, Direction::Left | Direction::Both);
+            if (!outgoing || laid_out(Dir::Outgoing).is_some())
+                && (!incoming || laid_out(Dir::Incoming).is_some())
+            {
+                // Every edge of a view that shows everything is visible.
+                if let Some(adj) = laid_out(Dir::Outgoing).filter(|_| outgoing) {
+                    out.extend_from_slice(adj.of(n));
+                }
+                if let Some(adj) = laid_out(Dir::Incoming).filter(|_| incoming) {
+                    // A loop was already seen going out.
+                    let both = d == Direction::Both;
+                    out.extend(adj.of(n).iter().filter(|&&(_, m)| !(both && m == n)));
+                }
+                return out;
+            }
+        }
         let allowed = |e: EdgeIndex| {
             (types.is_empty() || types.contains(&graph.g[e].rel_type)) && self.view.edge_visible(e)
         };
-        let mut out = Vec::new();
         if matches!(d, Direction::Right | Direction::Both) {
             out.extend(
                 graph
@@ -1881,6 +1962,11 @@ impl Matcher<'_, '_, '_> {
                     .filter(|e| !(d == Direction::Both && e.source() == n) && allowed(e.id()))
                     .map(|e| (e.id(), e.source())),
             );
+        }
+        // Touch the nodes at the other ends now, together: their loads overlap here, where
+        // one at a time, as each is matched, they would wait for memory in turn.
+        for &(_, m) in &out {
+            std::hint::black_box(graph.g.node_weight(m).is_some());
         }
         out
     }
@@ -2299,6 +2385,50 @@ impl Acc {
             Acc::Distinct(inner, _) => inner.finish(),
         }
     }
+}
+
+/// Every property key a query names, in patterns and expressions, without repeats.
+fn property_keys(query: &Query) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    let mut add = |k: &str| {
+        if !keys.iter().any(|x| x == k) {
+            keys.push(k.to_owned());
+        }
+    };
+    let mut exprs: Vec<&Expr> = Vec::new();
+    for clause in &query.clauses {
+        match clause {
+            Clause::Match {
+                patterns, filter, ..
+            } => {
+                for p in patterns {
+                    for np in std::iter::once(&p.start).chain(p.steps.iter().map(|(_, n)| n)) {
+                        for (k, e) in &np.props {
+                            add(&k.node);
+                            exprs.push(e);
+                        }
+                    }
+                }
+                exprs.extend(filter);
+            }
+            Clause::Unwind { expr, .. } => exprs.push(expr),
+            Clause::With(p) | Clause::Return(p) => {
+                exprs.extend(p.items.iter().map(|i| &i.expr));
+                exprs.extend(p.order.iter().map(|s| &s.expr));
+                exprs.extend(&p.filter);
+            }
+            Clause::Call { filter, .. } => exprs.extend(filter),
+            _ => {}
+        }
+    }
+    for e in exprs {
+        walk(e, &mut |x| {
+            if let ExprKind::Property(_, k) = &x.kind {
+                add(&k.node);
+            }
+        });
+    }
+    keys
 }
 
 /// Warnings for labels, relationship types and property keys in the query's `MATCH`

@@ -88,6 +88,9 @@ pub struct Session {
     /// The transaction a read sees when it names none (`AT TX`): the latest when `None`.
     /// (A client's `at_tx`; a statement that writes always reads the latest state.)
     pub at: Option<TxId>,
+    /// Never read through the read-optimised pieces scans build ([`crate::graph::accel`]):
+    /// for comparing answers with and without them.
+    pub plain: bool,
     group: Option<Vec<(String, Statement)>>,
 }
 
@@ -231,6 +234,7 @@ impl Session {
         let budget = self.budget();
         let mut exec = Executor::new(&self.params, &budget, source);
         exec.progress = self.progress.clone();
+        exec.plain = self.plain;
         let tx = set_time(&mut exec, graph, q, self.default_tx(graph)?)?;
         let mut host = ReadHost { graph };
         let output = exec.run(&mut host, q)?;
@@ -254,6 +258,7 @@ impl Session {
         let budget = self.budget();
         let mut exec = Executor::new(&self.params, &budget, source);
         exec.progress = self.progress.clone();
+        exec.plain = self.plain;
         let tx = match &h.at {
             Some(at) => tx_of(graph, at)?,
             None => self.default_tx(graph)?.unwrap_or(graph.tx()),
@@ -310,6 +315,7 @@ impl Session {
         for point in points {
             let mut exec = Executor::new(&self.params, &budget, source);
             exec.progress = self.progress.clone();
+            exec.plain = self.plain;
             tx = set_time(&mut exec, graph, q, self.default_tx(graph)?)?;
             exec.valid = Some(DayRange::of(point));
             let mut host = ReadHost { graph };

@@ -1,0 +1,225 @@
+//! Read-optimised copies of the newest state, for queries that scan.
+//!
+//! A scan of thousands of nodes spends its time waiting for memory: each node, edge and
+//! property version is a separate record, and following a node's relationships in the
+//! petgraph walks a linked list, one dependent load per edge. For a view that shows
+//! everything stored (the newest transaction, no valid-time range, no retraction in the
+//! graph: [`View::shows_everything`]) the answers are simple enough to lay out densely:
+//!
+//! - each node's labels, one `u32` per node;
+//! - per relationship type and direction, every node's relationships of that type and the
+//!   node at their other end, contiguous (compressed sparse rows), in the order the petgraph
+//!   lists them, so results come out in the same order with or without them;
+//! - per property key, every node's value.
+//!
+//! Each piece is computed by asking an ordinary [`View`] at the same transaction, so it can
+//! only say what the view says. Pieces are built on demand, by a query that scans
+//! ([`Graph::prepare`]); one that looks nodes up by an index builds nothing. They are
+//! dropped whenever the graph changes (every applied event, commit and rollback bumps the
+//! graph's generation), so after a write the next scan pays for what it needs again. They
+//! are never written to the log: like the graph itself, they are derived.
+
+use std::sync::{Arc, Mutex};
+
+use petgraph::Direction as Dir;
+use petgraph::stable_graph::{EdgeIndex, NodeIndex};
+use rustc_hash::FxHashMap;
+
+use super::{Graph, SetId, Sym, View};
+use crate::value::Value;
+
+/// What a scan asks to have ready: relationship types by direction, and property keys.
+#[derive(Debug, Default)]
+pub struct Wanted {
+    /// `(type, direction)` pairs whose adjacency to lay out.
+    pub adjacency: Vec<(Sym, Dir)>,
+    /// Property keys whose node values to lay out.
+    pub keys: Vec<Sym>,
+}
+
+/// One relationship type's adjacency in one direction: for node `n`,
+/// `entries[offsets[n]..offsets[n + 1]]` are its relationships and their other ends.
+#[derive(Debug)]
+pub struct Adjacency {
+    offsets: Box<[u32]>,
+    entries: Box<[(EdgeIndex, NodeIndex)]>,
+}
+
+impl Adjacency {
+    /// The relationships of `n`, with the node at the other end of each.
+    pub fn of(&self, n: NodeIndex) -> &[(EdgeIndex, NodeIndex)] {
+        let i = n.index();
+        match (self.offsets.get(i), self.offsets.get(i + 1)) {
+            (Some(&a), Some(&b)) => &self.entries[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+}
+
+/// The pieces built so far for one generation of the graph. Immutable once published: a
+/// view holds the set it started with, and a later build publishes a new one.
+#[derive(Debug, Default)]
+pub struct Pieces {
+    generation: u64,
+    labels: Option<Arc<[SetId]>>,
+    adjacency: FxHashMap<(Sym, bool), Arc<Adjacency>>,
+    columns: FxHashMap<Sym, Arc<[Value]>>,
+}
+
+/// A label set that no node has: marks an index with no node.
+const NO_NODE: SetId = SetId(u32::MAX);
+
+impl Pieces {
+    /// The labels of node `n`, if laid out (and `n` is a node).
+    pub(crate) fn labels(&self, n: NodeIndex) -> Option<Option<SetId>> {
+        let labels = self.labels.as_ref()?;
+        Some(labels.get(n.index()).copied().filter(|s| *s != NO_NODE))
+    }
+
+    /// The adjacency of one type in one direction, if laid out.
+    pub fn adjacency(&self, rel_type: Sym, dir: Dir) -> Option<&Arc<Adjacency>> {
+        self.adjacency.get(&(rel_type, dir == Dir::Outgoing))
+    }
+
+    /// The value of property `key` on node `n`, if that key is laid out: `Some(None)` when
+    /// the node has no value for it.
+    pub(crate) fn property(&self, n: NodeIndex, key: Sym) -> Option<Option<&Value>> {
+        let column = self.columns.get(&key)?;
+        Some(column.get(n.index()).filter(|v| !v.is_null()))
+    }
+
+    /// The generation of the graph these pieces were built from.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Whether nothing is laid out.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_none() && self.adjacency.is_empty() && self.columns.is_empty()
+    }
+}
+
+/// The graph's cache of pieces: the latest published set, replaced when the graph changes.
+#[derive(Debug, Default)]
+pub(crate) struct Accel {
+    current: Mutex<Arc<Pieces>>,
+}
+
+impl Accel {
+    /// The pieces of `generation`, or an empty set if those held are of an older one.
+    pub(crate) fn pieces(&self, generation: u64) -> Arc<Pieces> {
+        let current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if current.generation == generation {
+            current.clone()
+        } else {
+            Arc::new(Pieces {
+                generation,
+                ..Pieces::default()
+            })
+        }
+    }
+
+    fn publish(&self, pieces: Pieces) -> Arc<Pieces> {
+        let pieces = Arc::new(pieces);
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        *current = pieces.clone();
+        pieces
+    }
+}
+
+impl Graph {
+    /// Builds the pieces `wanted` that are not built yet for the graph as it is now, and
+    /// returns the set holding them, or `None` when the newest state is not a plain one
+    /// (a retraction is in the graph). Two readers may both build a missing piece at once;
+    /// both get the same answer, and the later publication wins.
+    pub fn prepare(&self, wanted: &Wanted) -> Option<Arc<Pieces>> {
+        let view = View::new(self, self.head);
+        if self.head != self.sealed || !view.shows_everything() {
+            return None;
+        }
+        let have = self.accel.pieces(self.generation);
+        let missing_labels = have.labels.is_none();
+        let missing_adjacency: Vec<(Sym, Dir)> = wanted
+            .adjacency
+            .iter()
+            .copied()
+            .filter(|&(t, d)| have.adjacency(t, d).is_none())
+            .collect();
+        let missing_keys: Vec<Sym> = wanted
+            .keys
+            .iter()
+            .copied()
+            .filter(|k| !have.columns.contains_key(k))
+            .collect();
+        if !missing_labels && missing_adjacency.is_empty() && missing_keys.is_empty() {
+            return Some(have);
+        }
+        let bound = petgraph::visit::NodeIndexable::node_bound(&self.g);
+        let labels = match &have.labels {
+            Some(l) => l.clone(),
+            None => (0..bound)
+                .map(|i| match view.creation(NodeIndex::new(i)) {
+                    Some(c) => c.labels,
+                    None => NO_NODE,
+                })
+                .collect(),
+        };
+        let mut adjacency = have.adjacency.clone();
+        for (t, d) in missing_adjacency {
+            adjacency.insert((t, d == Dir::Outgoing), Arc::new(self.lay_out(t, d, bound)));
+        }
+        let mut columns = have.columns.clone();
+        for key in missing_keys {
+            let column: Arc<[Value]> = (0..bound)
+                .map(|i| {
+                    view.node_at(NodeIndex::new(i))
+                        .and_then(|n| n.property_sym(key))
+                        .cloned()
+                        .unwrap_or(Value::Null)
+                })
+                .collect();
+            columns.insert(key, column);
+        }
+        Some(self.accel.publish(Pieces {
+            generation: self.generation,
+            labels: Some(labels),
+            adjacency,
+            columns,
+        }))
+    }
+
+    /// The adjacency of type `t` in direction `d`: each node's relationships in the order
+    /// `edges_directed` yields them (newest first), by the type index (oldest first).
+    fn lay_out(&self, t: Sym, d: Dir, bound: usize) -> Adjacency {
+        let edges = self.by_type.get(&t).map_or(&[][..], Vec::as_slice);
+        let end_of = |e: EdgeIndex| {
+            self.g
+                .edge_endpoints(e)
+                .map(|(a, b)| if d == Dir::Outgoing { (a, b) } else { (b, a) })
+        };
+        let mut counts = vec![0u32; bound + 1];
+        for &e in edges {
+            if let Some((n, _)) = end_of(e) {
+                counts[n.index() + 1] += 1;
+            }
+        }
+        for i in 1..counts.len() {
+            counts[i] += counts[i - 1];
+        }
+        let offsets: Box<[u32]> = counts.clone().into();
+        let mut fill = counts;
+        let mut entries = vec![(EdgeIndex::end(), NodeIndex::end()); edges.len()];
+        for &e in edges.iter().rev() {
+            if let Some((n, m)) = end_of(e) {
+                let at = &mut fill[n.index()];
+                entries[*at as usize] = (e, m);
+                *at += 1;
+            }
+        }
+        entries.truncate(offsets[bound] as usize);
+        Adjacency {
+            offsets,
+            entries: entries.into(),
+        }
+    }
+}
