@@ -433,6 +433,11 @@ impl<'v> NodeRef<'v> {
         self.property_sym(self.view.graph.symbol(key)?)
     }
 
+    /// The value of the property whose key has symbol `key`, if it has one.
+    pub fn property_of(&self, key: Sym) -> Option<&'v Value> {
+        self.property_sym(key)
+    }
+
     /// Every property with a value in this view, in the order first recorded.
     pub fn properties(&self) -> Vec<(&'v str, &'v Value)> {
         let data = &self.view.graph.g[self.n];

@@ -155,8 +155,11 @@ pub struct Env<'a> {
 ///   their lists, so an address cannot be reused while remembered.
 #[derive(Default)]
 pub struct Memo {
-    constants: std::cell::RefCell<rustc_hash::FxHashMap<Span, Option<(Expr, Val)>>>,
+    /// Spans of the query's constant compound expressions.
+    spans: Vec<Span>,
+    constants: std::cell::RefCell<rustc_hash::FxHashMap<Span, (Expr, Val)>>,
     lists: std::cell::RefCell<Vec<ListEntry>>,
+    symbols: std::cell::RefCell<Vec<(smol_str::SmolStr, crate::graph::Sym)>>,
 }
 
 struct ListEntry {
@@ -178,18 +181,73 @@ fn is_constant(e: &Expr) -> bool {
 }
 
 impl Memo {
-    /// The value of a constant expression evaluated before, or `None` for an expression
-    /// that is not constant or not evaluated yet.
-    fn constant(&self, e: &Expr) -> Option<Option<Val>> {
-        Some(match self.constants.borrow().get(&e.span)? {
-            Some((x, v)) if x == e => Some(v.clone()),
-            _ => None,
-        })
+    /// The graph's symbol for a property key the query names. The query's keys are few: a
+    /// short list, searched by name. A key with no symbol yet is not remembered (a write of
+    /// this very statement may give it one).
+    fn symbol(&self, view: &View<'_>, key: &str) -> Option<crate::graph::Sym> {
+        let mut symbols = self.symbols.borrow_mut();
+        if let Some((_, s)) = symbols.iter().find(|(n, _)| n == key) {
+            return Some(*s);
+        }
+        let s = view.graph().symbol(key)?;
+        if symbols.len() < 32 {
+            symbols.push((smol_str::SmolStr::new(key), s));
+        }
+        Some(s)
     }
 
-    fn remember(&self, e: &Expr, value: Option<Val>) {
-        let entry = value.map(|v| (e.clone(), v));
-        self.constants.borrow_mut().insert(e.span, entry);
+    /// A memo for a query whose reading clauses have these expressions: it knows their
+    /// largest constant compound parts (lists, maps, operators and calls) by span.
+    pub fn for_query(exprs: &[&Expr]) -> Memo {
+        let compound = |e: &Expr| {
+            matches!(
+                &e.kind,
+                ExprKind::List(_)
+                    | ExprKind::Map(_)
+                    | ExprKind::Call { .. }
+                    | ExprKind::Binary(..)
+                    | ExprKind::Unary(..)
+            )
+        };
+        let mut spans: Vec<Span> = Vec::new();
+        for e in exprs {
+            walk(e, &mut |x| {
+                if compound(x) && is_constant(x) {
+                    spans.push(x.span);
+                }
+            });
+        }
+        // Only the largest: the parts of a constant are not looked up on their own.
+        let all = spans.clone();
+        spans.retain(|s| {
+            !all.iter()
+                .any(|o| o != s && o.start <= s.start && s.end <= o.end)
+        });
+        Memo {
+            spans,
+            ..Memo::default()
+        }
+    }
+
+    /// Whether `e` is one of the query's constant compound expressions (by span; a copy a
+    /// planner made has the same).
+    fn is_constant(&self, e: &Expr) -> bool {
+        !self.spans.is_empty() && self.spans.contains(&e.span)
+    }
+
+    /// The value of a constant expression evaluated before: only for an expression equal
+    /// to the one it was computed for (two expressions may share a span).
+    fn constant(&self, e: &Expr) -> Option<Val> {
+        match self.constants.borrow().get(&e.span)? {
+            (x, v) if x == e => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    fn remember(&self, e: &Expr, value: Val) {
+        self.constants
+            .borrow_mut()
+            .insert(e.span, (e.clone(), value));
     }
 
     /// Lists shorter than this are scanned.
@@ -240,25 +298,14 @@ impl Env<'_> {
     /// # Errors
     /// A type mismatch, an unknown variable, function or parameter, a bad argument.
     pub fn eval(&self, e: &Expr) -> Result<Val, QueryError> {
-        // Compound expressions that may be constant are evaluated once per query.
-        if matches!(
-            &e.kind,
-            ExprKind::List(_)
-                | ExprKind::Map(_)
-                | ExprKind::Call { .. }
-                | ExprKind::Binary(..)
-                | ExprKind::Unary(..)
-        ) {
-            match self.memo.constant(e) {
-                Some(Some(v)) => return Ok(v),
-                Some(None) => {}
-                None if is_constant(e) => {
-                    let v = self.eval_once(e)?;
-                    self.memo.remember(e, Some(v.clone()));
-                    return Ok(v);
-                }
-                None => self.memo.remember(e, None),
+        // Constant compound expressions of the query are evaluated once.
+        if self.memo.is_constant(e) {
+            if let Some(v) = self.memo.constant(e) {
+                return Ok(v);
             }
+            let v = self.eval_once(e)?;
+            self.memo.remember(e, v.clone());
+            return Ok(v);
         }
         self.eval_once(e)
     }
@@ -383,7 +430,11 @@ impl Env<'_> {
         Ok(match v {
             Val::Null => Val::Null,
             Val::Node(n) => match self.view.node_at(*n) {
-                Some(node) => match node.property(key) {
+                Some(node) => match self
+                    .memo
+                    .symbol(self.view, key)
+                    .and_then(|k| node.property_of(k))
+                {
                     Some(p) => Val::from_value(p),
                     None if key == "id" => Val::str(node.id()),
                     None => Val::Null,
@@ -449,7 +500,16 @@ impl Env<'_> {
         args: &[Expr],
         span: Span,
     ) -> Result<Val, QueryError> {
-        let lower = name.to_ascii_lowercase();
+        // Function names are short: lower-cased in a buffer on the stack, not on the heap.
+        let mut buf = [0u8; 24];
+        let lower: smol_str::SmolStr = if name.len() <= buf.len() {
+            let buf = &mut buf[..name.len()];
+            buf.copy_from_slice(name.as_bytes());
+            buf.make_ascii_lowercase();
+            smol_str::SmolStr::new(std::str::from_utf8(buf).unwrap_or(name))
+        } else {
+            smol_str::SmolStr::new(name.to_ascii_lowercase())
+        };
         let arity = |n: usize| -> Result<(), QueryError> {
             if v.len() == n {
                 Ok(())

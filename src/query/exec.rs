@@ -207,18 +207,26 @@ impl<'q> Executor<'q> {
     /// Before a scan of a large part of the graph, in a statement that only reads: the
     /// pieces its patterns and property keys need ([`crate::graph::accel`]), built now if
     /// the graph changed since they last were. Returns the view to match with.
-    fn prepare_scan<'g>(&mut self, view: &View<'g>, plans: &[PathPlan<'_>]) -> Option<View<'g>> {
+    fn prepare_scan<'g>(
+        &mut self,
+        view: &View<'g>,
+        plans: &[PathPlan<'_>],
+        rows: usize,
+    ) -> Option<View<'g>> {
         if self.plain || !self.reading || !view.shows_everything() {
             return None;
         }
         let graph = view.graph();
         let bound = graph.node_bound();
+        // Worth building for: a scan of a sixteenth of the nodes or more, or walks from
+        // many rows (each is at least one lookup; the pieces cost about one per node).
         let large = |a: &Anchor| match a {
             Anchor::All => true,
             Anchor::Label(l) => graph.label_count(l) * 16 >= bound,
             _ => false,
         };
-        if !plans.iter().any(|p| large(&p.anchor)) {
+        let walks = rows >= 1024 && plans.iter().any(|p| !p.rels.is_empty());
+        if !walks && !plans.iter().any(|p| large(&p.anchor)) {
             return None;
         }
         let mut wanted = Wanted::default();
@@ -248,9 +256,9 @@ impl<'q> Executor<'q> {
     /// host's to roll back.
     pub fn run(&mut self, host: &mut dyn Host, query: &Query) -> Result<Output, QueryError> {
         self.reading = !host.writing();
-        self.keys = property_keys(query);
-        // The memo knows expressions by their span in this query's text.
-        self.memo = Memo::default();
+        let exprs = read_exprs(query);
+        self.keys = property_keys(&exprs, query);
+        self.memo = Memo::for_query(&exprs);
         self.run_clauses(host, &query.clauses, Vec::new(), vec![Vec::new()])
     }
 
@@ -706,7 +714,7 @@ impl<'q> Executor<'q> {
         for p in patterns {
             plans.push(PathPlan::new(p, names, &mut bound, &equalities)?);
         }
-        let prepared = self.prepare_scan(view, &plans);
+        let prepared = self.prepare_scan(view, &plans, rows.len());
         let view = prepared.as_ref().unwrap_or(view);
         let mut out = Vec::new();
         for row in rows {
@@ -714,10 +722,13 @@ impl<'q> Executor<'q> {
             let mut start = row.clone();
             start.resize(width, Val::Null);
             let mut partial: Vec<Partial> = vec![(start, Vec::new())];
-            for plan in &plans {
+            for (i, plan) in plans.iter().enumerate() {
+                // The last pattern's matches are filtered as they are found, and keep no
+                // list of the edges they used.
+                let last = (i + 1 == plans.len()).then_some(filter);
                 let mut next = Vec::new();
                 for (r, used) in partial {
-                    self.match_path(view, names, plan, r, used, &mut next)?;
+                    self.match_path(view, names, plan, r, used, last, &mut next)?;
                     self.budget.rows(next.len())?;
                 }
                 partial = next;
@@ -725,17 +736,8 @@ impl<'q> Executor<'q> {
                     break;
                 }
             }
-            let mut any = false;
-            for (r, _) in partial {
-                let keep = match filter {
-                    Some(f) => self.env(view, names, &r).eval(f)?.is_true(),
-                    None => true,
-                };
-                if keep {
-                    out.push(r);
-                    any = true;
-                }
-            }
+            let any = !partial.is_empty();
+            out.extend(partial.into_iter().map(|(r, _)| r));
             if optional && !any {
                 let mut r = row;
                 r.resize(width, Val::Null);
@@ -746,6 +748,7 @@ impl<'q> Executor<'q> {
         Ok(out)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn match_path(
         &mut self,
         view: &View<'_>,
@@ -753,6 +756,7 @@ impl<'q> Executor<'q> {
         plan: &PathPlan<'_>,
         row: Row,
         used: Vec<EdgeIndex>,
+        last: Option<Option<&Expr>>,
         out: &mut Vec<Partial>,
     ) -> Result<(), QueryError> {
         let starts = self.candidates(view, names, &row, plan, 0)?;
@@ -765,6 +769,7 @@ impl<'q> Executor<'q> {
             used,
             nodes: Vec::new(),
             edges: Vec::new(),
+            last,
             out,
         };
         if plan.kind != PathKind::Plain {
@@ -1028,15 +1033,20 @@ impl<'q> Executor<'q> {
             .filter(|e| !contains_aggregate(e))
             .collect();
         let mut groups: Vec<(Row, Vec<Acc>)> = Vec::new();
-        let mut index: FxHashMap<Vec<Val>, usize> = FxHashMap::default();
+        let mut index: FxHashMap<SmallVec<[Val; 4]>, usize> = FxHashMap::default();
+        // One buffer for every row's key, copied only when it starts a group.
+        let mut key: SmallVec<[Val; 4]> = SmallVec::new();
         for row in rows {
             self.tick()?;
             let env = self.env(view, names, row);
-            let key: Vec<Val> = keys.iter().map(|e| env.eval(e)).collect::<Result<_, _>>()?;
-            let g = match index.get(&key) {
+            key.clear();
+            for e in &keys {
+                key.push(env.eval(e)?);
+            }
+            let g = match index.get(key.as_slice()) {
                 Some(&g) => g,
                 None => {
-                    index.insert(key, groups.len());
+                    index.insert(key.clone(), groups.len());
                     groups.push((row.clone(), calls.iter().map(|c| Acc::new(c)).collect()));
                     groups.len() - 1
                 }
@@ -1350,7 +1360,15 @@ impl<'q> Executor<'q> {
             {
                 let graph = host.graph();
                 let view = self.view(graph, true);
-                self.match_path(&view, names, &plan, row.clone(), Vec::new(), &mut found)?;
+                self.match_path(
+                    &view,
+                    names,
+                    &plan,
+                    row.clone(),
+                    Vec::new(),
+                    Some(None),
+                    &mut found,
+                )?;
             }
             if found.is_empty() {
                 let mut assigned: FxHashSet<String> = names[..before].iter().cloned().collect();
@@ -1848,6 +1866,8 @@ struct Matcher<'m, 'q, 'v> {
     used: Vec<EdgeIndex>,
     nodes: Vec<NodeIndex>,
     edges: Vec<EdgeIndex>,
+    /// For the last pattern of a `MATCH`: its filter, applied to each match found.
+    last: Option<Option<&'m Expr>>,
     out: &'m mut Vec<Partial>,
 }
 
@@ -2097,7 +2117,17 @@ impl Matcher<'_, '_, '_> {
             }
             self.row[slot] = Val::Path(Arc::new(PathVal { nodes, edges }));
         }
-        self.out.push((self.row.clone(), self.used.clone()));
+        match self.last {
+            None => self.out.push((self.row.clone(), self.used.clone())),
+            Some(filter) => {
+                if let Some(f) = filter
+                    && !self.env().eval(f)?.is_true()
+                {
+                    return Ok(());
+                }
+                self.out.push((self.row.clone(), Vec::new()));
+            }
+        }
         Ok(())
     }
 
@@ -2388,13 +2418,37 @@ impl Acc {
 }
 
 /// Every property key a query names, in patterns and expressions, without repeats.
-fn property_keys(query: &Query) -> Vec<String> {
+fn property_keys(exprs: &[&Expr], query: &Query) -> Vec<String> {
     let mut keys: Vec<String> = Vec::new();
     let mut add = |k: &str| {
         if !keys.iter().any(|x| x == k) {
             keys.push(k.to_owned());
         }
     };
+    for clause in &query.clauses {
+        if let Clause::Match { patterns, .. } = clause {
+            for p in patterns {
+                for np in std::iter::once(&p.start).chain(p.steps.iter().map(|(_, n)| n)) {
+                    for (k, _) in &np.props {
+                        add(&k.node);
+                    }
+                }
+            }
+        }
+    }
+    for e in exprs {
+        walk(e, &mut |x| {
+            if let ExprKind::Property(_, k) = &x.kind {
+                add(&k.node);
+            }
+        });
+    }
+    keys
+}
+
+/// The expressions of a query's reading clauses: inline properties of `MATCH` patterns,
+/// filters, `UNWIND` lists and projections.
+fn read_exprs(query: &Query) -> Vec<&Expr> {
     let mut exprs: Vec<&Expr> = Vec::new();
     for clause in &query.clauses {
         match clause {
@@ -2403,10 +2457,10 @@ fn property_keys(query: &Query) -> Vec<String> {
             } => {
                 for p in patterns {
                     for np in std::iter::once(&p.start).chain(p.steps.iter().map(|(_, n)| n)) {
-                        for (k, e) in &np.props {
-                            add(&k.node);
-                            exprs.push(e);
-                        }
+                        exprs.extend(np.props.iter().map(|(_, e)| e));
+                    }
+                    for (rp, _) in &p.steps {
+                        exprs.extend(rp.props.iter().map(|(_, e)| e));
                     }
                 }
                 exprs.extend(filter);
@@ -2421,14 +2475,7 @@ fn property_keys(query: &Query) -> Vec<String> {
             _ => {}
         }
     }
-    for e in exprs {
-        walk(e, &mut |x| {
-            if let ExprKind::Property(_, k) = &x.kind {
-                add(&k.node);
-            }
-        });
-    }
-    keys
+    exprs
 }
 
 /// Warnings for labels, relationship types and property keys in the query's `MATCH`
