@@ -257,4 +257,10 @@ impl<A: Appender> Writer<'_, A> {
     pub fn graph(&self) -> &Graph {
         self.graph
     }
+
+    /// Makes room for about `nodes` more nodes and `edges` more edges, so that a bulk
+    /// write grows its tables once instead of doubling them again and again.
+    pub fn reserve(&mut self, nodes: usize, edges: usize) {
+        self.graph.reserve(nodes, edges);
+    }
 }

@@ -54,6 +54,18 @@ impl Graph {
         }
     }
 
+    /// Makes room for `nodes` more nodes and `edges` more edges (and their undo records when
+    /// journaled).
+    pub(crate) fn reserve(&mut self, nodes: usize, edges: usize) {
+        self.g.reserve_nodes(nodes);
+        self.g.reserve_edges(edges);
+        self.node_ids.reserve(nodes);
+        self.edge_ids.reserve(edges);
+        if self.journal.enabled {
+            self.journal.undo.reserve(nodes + edges);
+        }
+    }
+
     /// Makes everything applied so far part of the committed state.
     pub(crate) fn seal(&mut self) {
         self.generation += 1;

@@ -176,6 +176,23 @@ pub fn parse_file_arg(arg: &str) -> (String, PathBuf) {
     }
 }
 
+/// The number of lines of a file (its newlines, and one more for a last line without one).
+fn count_lines(path: &Path) -> std::io::Result<usize> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 16];
+    let (mut lines, mut last) = (0, b'\n');
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        lines += buf[..n].iter().filter(|&&b| b == b'\n').count();
+        last = buf[n - 1];
+    }
+    Ok(lines + usize::from(last != b'\n'))
+}
+
 /// Imports node files (all first, in order), then relationship files, as one transaction.
 /// `nodes` pairs a label (`A:B` for two) with a file, `relationships` a type with a file.
 ///
@@ -234,9 +251,20 @@ pub fn import<L: Log>(
         relationships: 0,
         id_buf: String::new(),
     };
+    // Room for every row at once: a line is at most a row (a quoted field may span lines).
+    let lines = |paths: &mut dyn Iterator<Item = &PathBuf>| -> Result<usize, InterchangeError> {
+        let mut total = 0;
+        for path in paths {
+            total += count_lines(path).map_err(|e| io_error(path, &e))?;
+        }
+        Ok(total)
+    };
+    let node_rows = lines(&mut nodes.iter().map(|(_, p)| p))?;
+    let edge_rows = lines(&mut relationships.iter().map(|(_, p)| p))?;
     let mut header = None;
     db.write(|w| {
         w.begin_tx(&meta, None)?;
+        w.reserve(node_rows, edge_rows);
         for (i, (label, path)) in nodes.iter().enumerate() {
             importer.node_file(w, label, path)?;
             importer.done += sizes[i];
