@@ -425,6 +425,18 @@ impl Graph {
             .map_or(0, Vec::len)
     }
 
+    /// How many edges ever had relationship type `rel_type` (every incarnation).
+    pub fn type_count(&self, rel_type: &str) -> usize {
+        self.symbol(rel_type)
+            .and_then(|s| self.by_type.get(&s))
+            .map_or(0, Vec::len)
+    }
+
+    /// How many edges are stored (every incarnation).
+    pub fn edge_count(&self) -> usize {
+        self.g.edge_count()
+    }
+
     /// One more than the highest node index: the length of arrays indexed by node.
     pub fn node_bound(&self) -> usize {
         petgraph::visit::NodeIndexable::node_bound(&self.g)

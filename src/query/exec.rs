@@ -218,14 +218,35 @@ impl<'q> Executor<'q> {
         }
         let graph = view.graph();
         let bound = graph.node_bound();
-        // Worth building for: a scan of a sixteenth of the nodes or more, or walks from
-        // many rows (each is at least one lookup; the pieces cost about one per node).
+        // Worth building for (the pieces cost about one lookup per node): a scan of a
+        // sixteenth of the nodes or more, or walks expected to visit as many.
         let large = |a: &Anchor| match a {
             Anchor::All => true,
             Anchor::Label(l) => graph.label_count(l) * 16 >= bound,
             _ => false,
         };
-        let walks = rows >= 1024 && plans.iter().any(|p| !p.rels.is_empty());
+        // A walk's first step: from each start, about |edges of the type| / |nodes of the
+        // start's label| relationships (from a Stage, a sixth of all IN_STAGE ones).
+        let fan_out = |p: &PathPlan<'_>| -> usize {
+            let Some((rp, _)) = p.rels.first() else {
+                return 0;
+            };
+            let edges: usize = rp.types.iter().map(|t| graph.type_count(&t.node)).sum();
+            let edges = if rp.types.is_empty() {
+                graph.edge_count()
+            } else {
+                edges
+            };
+            let starts = p.nodes[0]
+                .labels
+                .first()
+                .map_or(bound, |l| graph.label_count(&l.node));
+            edges / starts.max(1)
+        };
+        let walks = plans
+            .iter()
+            .any(|p| !p.rels.is_empty() && rows.saturating_mul(fan_out(p).max(1)) * 16 >= bound)
+            || (rows >= 1024 && plans.iter().any(|p| !p.rels.is_empty()));
         if !walks && !plans.iter().any(|p| large(&p.anchor)) {
             return None;
         }
