@@ -24,6 +24,8 @@ const QUERIES: &[&str] = &[
     "MATCH (a)-[:R]->(b) RETURN a.name, count(*) AS n ORDER BY n DESC, a.name LIMIT 5",
     "MATCH (a:B)-[:R*1..2]->(b) RETURN a.id, b.id",
     "MATCH (a:A) WITH collect(a) AS all MATCH (b:B)-[:R]->(c) WHERE NOT c IN all RETURN b.id, c.id",
+    "MATCH (a:A)-[r]->(b) RETURN id(a), r.id, valid_from(r), valid_to(r), valid(r), valid_to(a)",
+    "MATCH (a)-[r:S]->(b) WHERE valid_to(r) IS NULL RETURN a.id, count(*)",
 ];
 
 #[derive(Clone, Debug)]
@@ -32,6 +34,7 @@ enum Step {
     Edge { from: u8, to: u8, s: bool },
     Set { node: u8, k: u8 },
     End { node: u8, year: u16 },
+    EndEdge { edge: u8, year: u16 },
     Retract,
     Compare,
 }
@@ -43,6 +46,7 @@ fn step() -> impl Strategy<Value = Step> {
             .prop_map(|(from, to, s)| Step::Edge { from, to, s }),
         1 => (any::<u8>(), 0u8..4).prop_map(|(node, k)| Step::Set { node, k }),
         1 => (any::<u8>(), 2000u16..2020).prop_map(|(node, year)| Step::End { node, year }),
+        1 => (any::<u8>(), 2010u16..2030).prop_map(|(edge, year)| Step::EndEdge { edge, year }),
         1 => Just(Step::Retract),
         2 => Just(Step::Compare),
     ]
@@ -93,7 +97,7 @@ proptest! {
                     edges += 1;
                     let (a, b) = (from as usize % nodes + 1, to as usize % nodes + 1);
                     let t = if s { "S" } else { "R" };
-                    format!(r#"MATCH (a {{id: "n{a}"}}), (b {{id: "n{b}"}}) CREATE (a)-[:{t} {{id: "e{edges}"}}]->(b) SOURCE "k""#)
+                    format!(r#"MATCH (a {{id: "n{a}"}}), (b {{id: "n{b}"}}) CREATE (a)-[:{t} {{id: "e{edges}"}}]->(b) VALID FROM {} SOURCE "k""#, 1990 + edges % 20)
                 }
                 Step::Set { node, k } => {
                     let n = node as usize % nodes + 1;
@@ -102,6 +106,11 @@ proptest! {
                 Step::End { node, year } => {
                     let n = node as usize % nodes + 1;
                     format!(r#"MATCH (a {{id: "n{n}"}}) END a AT {year} SOURCE "k""#)
+                }
+                Step::EndEdge { .. } if edges == 0 => continue,
+                Step::EndEdge { edge, year } => {
+                    let e = edge as usize % edges + 1;
+                    format!(r#"MATCH ()-[r {{id: "e{e}"}}]->() END r AT {year} SOURCE "k""#)
                 }
                 Step::Retract if db.tx().0 > 1 => {
                     format!(r#"RETRACT TX {} REASON "test""#, db.tx().0)

@@ -10,7 +10,8 @@
 //! - per relationship type and direction, every node's relationships of that type and the
 //!   node at their other end, contiguous (compressed sparse rows), in the order the petgraph
 //!   lists them, so results come out in the same order with or without them;
-//! - per property key, every node's value.
+//! - per property key, every node's value; and every node's id, when a query names `id`;
+//! - every relationship's valid time, when a query asks for one (`valid_from(r)` …).
 //!
 //! Each piece is computed by asking an ordinary [`View`] at the same transaction, so it can
 //! only say what the view says. Pieces are built on demand, by a query that scans
@@ -25,7 +26,8 @@ use petgraph::Direction as Dir;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 use rustc_hash::FxHashMap;
 
-use super::{Graph, SetId, Sym, View};
+use super::{Graph, SetId, Span, Sym, View};
+use crate::event::Name;
 use crate::value::Value;
 
 /// What a scan asks to have ready: relationship types by direction, and property keys.
@@ -35,6 +37,10 @@ pub struct Wanted {
     pub adjacency: Vec<(Sym, Dir)>,
     /// Property keys whose node values to lay out.
     pub keys: Vec<Sym>,
+    /// Whether to lay out the nodes' ids.
+    pub ids: bool,
+    /// Whether to lay out the relationships' valid times.
+    pub edge_valid: bool,
 }
 
 /// One relationship type's adjacency in one direction: for node `n`,
@@ -64,6 +70,8 @@ pub struct Pieces {
     labels: Option<Arc<[SetId]>>,
     adjacency: FxHashMap<(Sym, bool), Arc<Adjacency>>,
     columns: FxHashMap<Sym, Arc<[Value]>>,
+    ids: Option<Arc<[Name]>>,
+    edge_valid: Option<Arc<[Option<Span>]>>,
 }
 
 /// A label set that no node has: marks an index with no node.
@@ -88,6 +96,18 @@ impl Pieces {
         Some(column.get(n.index()).filter(|v| !v.is_null()))
     }
 
+    /// The external id of node `n`, if ids are laid out (and `n` is a node).
+    pub(crate) fn id(&self, n: NodeIndex) -> Option<&str> {
+        let id = self.ids.as_ref()?.get(n.index())?;
+        (!id.is_empty()).then_some(id.as_str())
+    }
+
+    /// The valid time of edge `e`, if laid out: `Some(None)` when `e` is no edge.
+    pub(crate) fn edge_valid(&self, e: EdgeIndex) -> Option<Option<Span>> {
+        let spans = self.edge_valid.as_ref()?;
+        Some(spans.get(e.index()).copied().flatten())
+    }
+
     /// The generation of the graph these pieces were built from.
     pub(crate) fn generation(&self) -> u64 {
         self.generation
@@ -95,7 +115,11 @@ impl Pieces {
 
     /// Whether nothing is laid out.
     pub fn is_empty(&self) -> bool {
-        self.labels.is_none() && self.adjacency.is_empty() && self.columns.is_empty()
+        self.labels.is_none()
+            && self.adjacency.is_empty()
+            && self.columns.is_empty()
+            && self.ids.is_none()
+            && self.edge_valid.is_none()
     }
 }
 
@@ -151,7 +175,14 @@ impl Graph {
             .copied()
             .filter(|k| !have.columns.contains_key(k))
             .collect();
-        if !missing_labels && missing_adjacency.is_empty() && missing_keys.is_empty() {
+        let missing_ids = wanted.ids && have.ids.is_none();
+        let missing_edge_valid = wanted.edge_valid && have.edge_valid.is_none();
+        if !missing_labels
+            && missing_adjacency.is_empty()
+            && missing_keys.is_empty()
+            && !missing_ids
+            && !missing_edge_valid
+        {
             return Some(have);
         }
         let bound = petgraph::visit::NodeIndexable::node_bound(&self.g);
@@ -180,11 +211,39 @@ impl Graph {
                 .collect();
             columns.insert(key, column);
         }
+        let ids = match &have.ids {
+            Some(ids) => Some(ids.clone()),
+            // An index with no node gets the empty name, which no id is.
+            None if wanted.ids => Some(
+                (0..bound)
+                    .map(|i| {
+                        self.g
+                            .node_weight(NodeIndex::new(i))
+                            .map_or_else(Name::default, |d| d.id.clone())
+                    })
+                    .collect(),
+            ),
+            None => None,
+        };
+        let edge_valid = match &have.edge_valid {
+            Some(spans) => Some(spans.clone()),
+            None if wanted.edge_valid => Some(
+                (0..petgraph::visit::EdgeIndexable::edge_bound(&self.g))
+                    .map(|i| {
+                        let e = EdgeIndex::new(i);
+                        view.edge_visible(e).then(|| view.edge_valid(e))
+                    })
+                    .collect(),
+            ),
+            None => None,
+        };
         Some(self.accel.publish(Pieces {
             generation: self.generation,
             labels: Some(labels),
             adjacency,
             columns,
+            ids,
+            edge_valid,
         }))
     }
 

@@ -96,6 +96,11 @@ impl Span {
         }
     }
 
+    /// One end of the valid time: the start (`from`) or the end, unpacked alone.
+    pub(crate) fn bound(&self, from: bool) -> Bound {
+        unpack_bound(if from { self.from } else { self.to }).unwrap_or(Bound::Unknown)
+    }
+
     pub(crate) fn overlaps(&self, range: DayRange) -> bool {
         self.first <= range.last && self.last >= range.first
     }

@@ -28,7 +28,7 @@ use petgraph::visit::EdgeRef as _;
 
 use super::accel::Pieces;
 use super::{Creation, DeadSet, End, Graph, PropVersion, SetId, Span, Sym, prop_key};
-use crate::time::{Date, Day, DayRange, TxId, ValidTime};
+use crate::time::{Bound, Date, Day, DayRange, TxId, ValidTime};
 use crate::value::Value;
 
 /// The graph as known after transaction `tx`, optionally restricted in valid time.
@@ -152,6 +152,9 @@ impl<'g> View<'g> {
 
     /// Whether the edge is shown in this view.
     pub fn edge_visible(&self, e: EdgeIndex) -> bool {
+        if let Some(valid) = self.pieces.as_ref().and_then(|p| p.edge_valid(e)) {
+            return valid.is_some();
+        }
         let g = &self.graph.g;
         let Some(data) = g.edge_weight(e) else {
             return false;
@@ -186,7 +189,10 @@ impl<'g> View<'g> {
         self.valid.is_none() || self.valid_ok(&self.edge_valid(e))
     }
 
-    fn edge_valid(&self, e: EdgeIndex) -> Span {
+    pub(crate) fn edge_valid(&self, e: EdgeIndex) -> Span {
+        if let Some(Some(valid)) = self.pieces.as_ref().and_then(|p| p.edge_valid(e)) {
+            return valid;
+        }
         let data = &self.graph.g[e];
         match data.ends.iter().rev().find(|x| self.knows(x.tx)) {
             Some(x) => data.created.valid.ended_at(&x.end),
@@ -391,6 +397,9 @@ impl<'v> NodeRef<'v> {
 
     /// The stable external id.
     pub fn id(&self) -> &'v str {
+        if let Some(id) = self.view.pieces.as_ref().and_then(|p| p.id(self.n)) {
+            return id;
+        }
         &self.view.graph.g[self.n].id
     }
 
@@ -466,6 +475,11 @@ impl<'v> NodeRef<'v> {
     /// When the node existed in the world (its creation's valid time, with the latest end).
     pub fn valid(&self) -> ValidTime {
         self.view.node_valid(self.n, self.creation()).valid_time()
+    }
+
+    /// One end of [`NodeRef::valid`]: its start (`from`) or its end.
+    pub fn valid_bound(&self, from: bool) -> Bound {
+        self.view.node_valid(self.n, self.creation()).bound(from)
     }
 
     /// Citation keys of the node's creation.
@@ -589,6 +603,11 @@ impl<'v> EdgeRef<'v> {
     /// When the relationship held (with the latest end).
     pub fn valid(&self) -> ValidTime {
         self.view.edge_valid(self.e).valid_time()
+    }
+
+    /// One end of [`EdgeRef::valid`]: its start (`from`) or its end.
+    pub fn valid_bound(&self, from: bool) -> Bound {
+        self.view.edge_valid(self.e).bound(from)
     }
 
     /// Citation keys of the edge's creation.

@@ -381,10 +381,10 @@ impl Env<'_> {
                 if is_aggregate(&name.node) {
                     return self.aggregate_value(e);
                 }
-                let values = args
-                    .iter()
-                    .map(|x| self.eval(x))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let mut values: smallvec::SmallVec<[Val; 3]> = smallvec::SmallVec::new();
+                for x in args {
+                    values.push(self.eval(x)?);
+                }
                 self.call(&name.node, name.span, &values, args, e.span)
             }
             ExprKind::Case {
@@ -502,13 +502,16 @@ impl Env<'_> {
     ) -> Result<Val, QueryError> {
         // Function names are short: lower-cased in a buffer on the stack, not on the heap.
         let mut buf = [0u8; 24];
-        let lower: smol_str::SmolStr = if name.len() <= buf.len() {
+        let long;
+        let lower: &str = if name.len() <= buf.len() {
             let buf = &mut buf[..name.len()];
             buf.copy_from_slice(name.as_bytes());
+            // ASCII case changes keep UTF-8 valid.
             buf.make_ascii_lowercase();
-            smol_str::SmolStr::new(std::str::from_utf8(buf).unwrap_or(name))
+            std::str::from_utf8(buf).unwrap_or(name)
         } else {
-            smol_str::SmolStr::new(name.to_ascii_lowercase())
+            long = name.to_ascii_lowercase();
+            &long
         };
         let arity = |n: usize| -> Result<(), QueryError> {
             if v.len() == n {
@@ -533,7 +536,7 @@ impl Env<'_> {
             )
         };
         let view = self.view;
-        Ok(match lower.as_str() {
+        Ok(match lower {
             "valid_from" | "valid_to" | "valid" | "sources" | "tx" if v.len() == 2 => {
                 // Of one property: the version that gives it its value in this view.
                 let key = match &v[1] {
@@ -549,7 +552,7 @@ impl Env<'_> {
                 let Some(version) = version else {
                     return Ok(Val::Null);
                 };
-                match lower.as_str() {
+                match lower {
                     "valid_from" => bound(version.valid.from),
                     "valid_to" => bound(version.valid.to),
                     "valid" => Val::str(&version.valid.to_string()),
@@ -568,9 +571,9 @@ impl Env<'_> {
                 let Some(item) = item else {
                     return Ok(Val::Null);
                 };
-                match lower.as_str() {
-                    "valid_from" => bound(item.valid().from),
-                    "valid_to" => bound(item.valid().to),
+                match lower {
+                    "valid_from" => bound(item.valid_bound(true)),
+                    "valid_to" => bound(item.valid_bound(false)),
                     "valid" => Val::str(&item.valid().to_string()),
                     "sources" => Val::list(item.sources().into_iter().map(Val::str).collect()),
                     "tx" => Val::Int(i64::try_from(item.tx().0).unwrap_or(i64::MAX)),
@@ -653,7 +656,7 @@ impl Env<'_> {
                 arity(1)?;
                 match &v[0] {
                     Val::Null => Val::Null,
-                    Val::Str(s) => Val::str(&match lower.as_str() {
+                    Val::Str(s) => Val::str(&match lower {
                         "tolower" | "lower" => s.to_lowercase(),
                         "toupper" | "upper" => s.to_uppercase(),
                         _ => s.trim().to_owned(),
@@ -843,7 +846,7 @@ impl Env<'_> {
                 match &v[0] {
                     Val::Null => Val::Null,
                     Val::Int(i) => Val::Float(*i as f64),
-                    Val::Float(f) => Val::Float(match lower.as_str() {
+                    Val::Float(f) => Val::Float(match lower {
                         "round" => f.round(),
                         "floor" => f.floor(),
                         _ => f.ceil(),
@@ -879,6 +882,12 @@ impl<'v> Item<'v> {
         match self {
             Item::Node(n) => n.valid(),
             Item::Edge(e) => e.valid(),
+        }
+    }
+    fn valid_bound(&self, from: bool) -> Bound {
+        match self {
+            Item::Node(n) => n.valid_bound(from),
+            Item::Edge(e) => e.valid_bound(from),
         }
     }
     fn sources(&self) -> Vec<&'v str> {

@@ -157,6 +157,8 @@ pub struct Executor<'q> {
     keys: Vec<String>,
     /// Pieces built by a scan of this statement, read through by the views after it.
     pieces: Option<Arc<Pieces>>,
+    /// The statement asks for valid times (`valid_from(x)`, `valid_to(x)`, `valid(x)`).
+    asks_valid: bool,
 }
 
 type Row = Vec<Val>;
@@ -181,6 +183,7 @@ impl<'q> Executor<'q> {
             reading: false,
             keys: Vec::new(),
             pieces: None,
+            asks_valid: false,
         }
     }
 
@@ -266,6 +269,8 @@ impl<'q> Executor<'q> {
             }
         }
         wanted.keys = self.keys.iter().filter_map(|k| graph.symbol(k)).collect();
+        wanted.ids = self.keys.iter().any(|k| k == "id");
+        wanted.edge_valid = self.asks_valid;
         self.pieces = graph.prepare(&wanted);
         Some(view.clone().with_pieces(self.pieces.clone()))
     }
@@ -279,6 +284,17 @@ impl<'q> Executor<'q> {
         self.reading = !host.writing();
         let exprs = read_exprs(query);
         self.keys = property_keys(&exprs, query);
+        self.asks_valid = exprs.iter().any(|e| {
+            let mut found = false;
+            walk(e, &mut |x| {
+                if let ExprKind::Call { name, args, .. } = &x.kind {
+                    let n = name.node.to_ascii_lowercase();
+                    found |= args.len() == 1
+                        && matches!(n.as_str(), "valid_from" | "valid_to" | "valid");
+                }
+            });
+            found
+        });
         self.memo = Memo::for_query(&exprs);
         self.run_clauses(host, &query.clauses, Vec::new(), vec![Vec::new()])
     }
