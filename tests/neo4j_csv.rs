@@ -838,3 +838,36 @@ fn the_shared_benchmark_workload_at_scale_0_01() {
     let db = Database::open_file(&path).unwrap();
     assert_eq!(db.view().edges().count(), 4_250);
 }
+
+/// Rows are read on one thread and written on another; an error is still the one at the
+/// earliest line: a row the knowledge base refuses (a node that exists) before a row that
+/// does not parse, and a bad row after thousands of good ones; and nothing is written.
+#[test]
+fn the_earliest_error_is_reported_when_reading_runs_ahead() {
+    let dir = TempDir::new().unwrap();
+    let mut db = kb();
+    let mut error_of = |name: &str, text: &str| -> String {
+        let nodes = put(dir.path(), name, text);
+        let options = ImportOptions::default();
+        match import(&mut db, &[spec("N", &nodes)], &[], &options) {
+            Ok(_) => panic!("{name} was imported"),
+            Err(e) => e.to_string(),
+        }
+    };
+    // `k` exists already (the Source): refused at line 3; line 4 does not parse.
+    let text = error_of("n.csv", "id:ID,n:int\nfirst,1\nk,2\nbad,not-a-number\n");
+    assert!(text.contains("n.csv:3: refused"), "{text}");
+    // A bad row far into a long file: found, and nothing of the rows before it is kept.
+    let mut long = String::from("id:ID,n:int\n");
+    for i in 0..20_000 {
+        long.push_str(&format!("x{i},{i}\n"));
+    }
+    long.push_str("y,oops\n");
+    let text = error_of("long.csv", &long);
+    assert!(text.contains("long.csv:20002:"), "{text}");
+    assert_eq!(db.tx().0, 1, "nothing was written");
+    assert_eq!(
+        rows(&mut db, "MATCH (n:N) RETURN count(*)"),
+        vec![vec!["0"]]
+    );
+}

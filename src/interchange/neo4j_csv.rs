@@ -76,10 +76,10 @@ use std::sync::Arc;
 use indicatif::ProgressBar;
 use rustc_hash::FxHashMap;
 
-use crate::db::{Database, Writer};
+use crate::db::Database;
 use crate::error::{CommitError, InterchangeError, TimeError};
 use crate::event::{Event, Name, Names, Props, TxHeader, TxMeta};
-use crate::log::{Appender, Log};
+use crate::log::Log;
 use crate::time::{Bound, Date, ValidTime};
 use crate::value::Value;
 
@@ -265,14 +265,52 @@ pub fn import<L: Log>(
     db.write(|w| {
         w.begin_tx(&meta, None)?;
         w.reserve(node_rows, edge_rows);
-        for (i, (label, path)) in nodes.iter().enumerate() {
-            importer.node_file(w, label, path)?;
-            importer.done += sizes[i];
-        }
-        for (i, (rel_type, path)) in relationships.iter().enumerate() {
-            importer.relationship_file(w, i + 1, rel_type, path)?;
-            importer.done += sizes[nodes.len() + i];
-        }
+        // Two threads: this one validates, writes and applies the events the other reads
+        // from the files and sends in batches. When this one fails, it stops listening,
+        // and the reader stops at its next batch.
+        let (send, receive) = std::sync::mpsc::sync_channel::<Batch>(8);
+        let importer = &mut importer;
+        std::thread::scope(|scope| {
+            let reader = scope.spawn(move || {
+                let mut out = Batches::new(send);
+                let mut read = || {
+                    for (i, (label, path)) in nodes.iter().enumerate() {
+                        importer.node_file(&mut out, label, path)?;
+                        importer.done += sizes[i];
+                    }
+                    for (i, (rel_type, path)) in relationships.iter().enumerate() {
+                        importer.relationship_file(&mut out, i + 1, rel_type, path)?;
+                        importer.done += sizes[nodes.len() + i];
+                    }
+                    Ok::<(), InterchangeError>(())
+                };
+                let result = read();
+                // The rows before a bad one still go out: one of them may be refused,
+                // and an earlier line's error is the one to report.
+                let _ = out.flush();
+                result
+            });
+            let mut failed = None;
+            'batches: for batch in receive.iter() {
+                for (event, line) in batch.events {
+                    if let Err(e) = w.append(event) {
+                        failed = Some(refused_in(&batch.file, line, e));
+                        break 'batches;
+                    }
+                }
+            }
+            drop(receive);
+            let read = reader.join().unwrap_or_else(|_| {
+                Err(InterchangeError::Io {
+                    file: "import".into(),
+                    detail: "the thread reading the files failed".into(),
+                })
+            });
+            match failed {
+                Some(e) => Err(e),
+                None => read,
+            }
+        })?;
         if let Some(pb) = &options.progress {
             pb.set_position(bytes);
             pb.set_message("committing");
@@ -780,9 +818,9 @@ impl Importer<'_> {
         }
     }
 
-    fn node_file<A: Appender>(
+    fn node_file(
         &mut self,
-        w: &mut Writer<'_, A>,
+        w: &mut Batches,
         label: &str,
         path: &Path,
     ) -> Result<(), InterchangeError> {
@@ -856,7 +894,7 @@ impl Importer<'_> {
                 valid,
                 sources: self.sources.clone(),
             };
-            w.append(event).map_err(|e| refused(&src, line, e))?;
+            w.push(&src, event, line)?;
             rows += 1;
             if rows.is_multiple_of(PROGRESS_EVERY) {
                 self.progress(&src, &src.file);
@@ -867,6 +905,7 @@ impl Importer<'_> {
                 *self.labels.entry(l).or_default() += rows;
             }
         }
+        w.flush()?;
         self.nodes += rows;
         self.files.push(FileSummary {
             kind: FileKind::Nodes,
@@ -912,9 +951,9 @@ impl Importer<'_> {
         }
     }
 
-    fn relationship_file<A: Appender>(
+    fn relationship_file(
         &mut self,
-        w: &mut Writer<'_, A>,
+        w: &mut Batches,
         file_number: usize,
         rel_type: &str,
         path: &Path,
@@ -1071,7 +1110,7 @@ impl Importer<'_> {
                 valid,
                 sources: self.sources.clone(),
             };
-            w.append(event).map_err(|e| refused(&src, line, e))?;
+            w.push(&src, event, line)?;
             if rows.is_multiple_of(PROGRESS_EVERY) {
                 self.progress(&src, &src.file);
             }
@@ -1085,6 +1124,7 @@ impl Importer<'_> {
         for (t, n) in per_type {
             *self.types.entry(t).or_default() += n;
         }
+        w.flush()?;
         self.relationships += rows;
         self.files.push(FileSummary {
             kind: FileKind::Relationships,
@@ -1202,10 +1242,68 @@ fn valid_time(
 }
 
 /// An event the knowledge base refused, placed at its line.
-fn refused(src: &Source, line: u64, e: CommitError) -> InterchangeError {
+fn refused_in(file: &str, line: u64, e: CommitError) -> InterchangeError {
     match e {
-        CommitError::Refused(e) => src.bad(line, format!("refused ({}): {}", e.summary, e.reason)),
+        CommitError::Refused(e) => InterchangeError::Line {
+            file: file.to_owned(),
+            line,
+            detail: format!("refused ({}): {}", e.summary, e.reason),
+        },
         other => InterchangeError::Commit(other),
+    }
+}
+
+/// Events read from one file, each with its line, on their way to the writing thread.
+struct Batch {
+    file: String,
+    events: Vec<(Event, u64)>,
+}
+
+/// The reading thread's side of the channel: events gathered into batches, one file each.
+struct Batches {
+    send: std::sync::mpsc::SyncSender<Batch>,
+    file: String,
+    events: Vec<(Event, u64)>,
+}
+
+impl Batches {
+    /// Events per batch: enough to make sending cheap, few enough to keep both threads busy.
+    const SIZE: usize = 4096;
+
+    fn new(send: std::sync::mpsc::SyncSender<Batch>) -> Batches {
+        Batches {
+            send,
+            file: String::new(),
+            events: Vec::with_capacity(Self::SIZE),
+        }
+    }
+
+    fn push(&mut self, src: &Source, event: Event, line: u64) -> Result<(), InterchangeError> {
+        if self.events.is_empty() {
+            self.file.clone_from(&src.file);
+        }
+        self.events.push((event, line));
+        if self.events.len() >= Self::SIZE {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Sends what is gathered; fails when the writing thread has stopped (its own error is
+    /// the one reported).
+    fn flush(&mut self) -> Result<(), InterchangeError> {
+        if self.events.is_empty() {
+            return Ok(());
+        }
+        let events = std::mem::replace(&mut self.events, Vec::with_capacity(Self::SIZE));
+        let batch = Batch {
+            file: self.file.clone(),
+            events,
+        };
+        self.send.send(batch).map_err(|_| InterchangeError::Io {
+            file: self.file.clone(),
+            detail: "the import stopped".into(),
+        })
     }
 }
 
