@@ -42,21 +42,27 @@ fn a_query_over_its_row_budget_stops_with_a_clear_error() {
     let mut db = db_with(SMALL);
     let mut s = Session::new();
     s.max_rows = 1000;
-    let e = run(
-        &mut db,
-        &mut s,
-        "MATCH (a:Actor), (b:Actor) RETURN count(*)",
-    )
-    .unwrap_err();
+    // 40,000 pairs held as rows (for a WITH that does not aggregate): over the budget.
+    let pairs = "MATCH (a:Actor), (b:Actor) WITH a, b RETURN count(*)";
+    let e = run(&mut db, &mut s, pairs).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Budget, "{e:?}");
     assert!(e.message.contains("more than 1000 rows"), "{}", e.message);
-    s.max_rows = 100_000;
-    let ok = run(
+    // Counted as they are matched, they are never held: within the budget.
+    let counted = run(
         &mut db,
         &mut s,
         "MATCH (a:Actor), (b:Actor) RETURN count(*)",
     )
     .unwrap();
+    assert_eq!(counted.output.rows[0][0].to_string(), "40000");
+    // Grouped, the groups are what is held: 200 groups pass, 40,000 do not.
+    let by_a = "MATCH (a:Actor), (b:Actor) RETURN a.id, count(*)";
+    assert_eq!(run(&mut db, &mut s, by_a).unwrap().output.rows.len(), 200);
+    let by_pair = "MATCH (a:Actor), (b:Actor) RETURN a.id, b.id, count(*)";
+    let e = run(&mut db, &mut s, by_pair).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Budget, "{e:?}");
+    s.max_rows = 100_000;
+    let ok = run(&mut db, &mut s, pairs).unwrap();
     assert_eq!(ok.output.rows[0][0].to_string(), "40000");
 }
 
@@ -429,4 +435,51 @@ fn in_on_a_long_bound_list_answers_as_a_scan_does() {
     let q = "WITH range(1, 40) AS xs MATCH (b:Actor) \
              RETURN count(CASE WHEN b.missing IN xs IS NULL THEN 1 END)";
     assert_eq!(count(&mut db, &mut s, q), "200");
+}
+
+/// A `MATCH` hands each match straight to the grouping projection after it; the answers
+/// must be those of grouping rows first held (`WITH *` in between holds them), optional
+/// matches, several patterns, filters, `DISTINCT`, ordering and empty matches included.
+#[test]
+fn grouping_as_matches_are_found_answers_as_grouping_held_rows() {
+    let mut db = db_with(SMALL);
+    let mut s = Session::new();
+    run(
+        &mut db,
+        &mut s,
+        r#"MATCH (a:Actor), (b:Actor) WHERE b.n = a.n + 1 AND a.n <= 20
+           CREATE (a)-[:NEXT]->(b) SOURCE "k""#,
+    )
+    .unwrap();
+    let pairs = [
+        (
+            "MATCH (a:Actor)-[:NEXT]->(b)",
+            "RETURN a.n % 3 AS k, count(*), collect(b.n) ORDER BY k",
+        ),
+        (
+            "MATCH (a:Actor) OPTIONAL MATCH (a)-[:NEXT]->(b)",
+            "RETURN count(b), count(*)",
+        ),
+        (
+            "MATCH (a:Actor), (b:Actor) WHERE a.n < 4 AND b.n < a.n",
+            "RETURN a.n, count(DISTINCT b) ORDER BY a.n",
+        ),
+        ("MATCH (a:Nothing)", "RETURN count(*), collect(a)"),
+        (
+            "MATCH (a:Actor)-[:NEXT*2]->(c)",
+            "RETURN min(c.n), max(c.n), sum(c.n), avg(c.n)",
+        ),
+        (
+            "MATCH (a:Actor)",
+            "WITH a.n % 2 AS odd, count(*) AS n RETURN odd, n ORDER BY odd",
+        ),
+    ];
+    for (m, rest) in pairs {
+        let streamed = format!("{m} {rest}");
+        let held = format!("{m} WITH * {rest}");
+        let a = run(&mut db, &mut s, &streamed).unwrap().output;
+        let b = run(&mut db, &mut s, &held).unwrap().output;
+        assert_eq!(a.rows, b.rows, "{streamed}");
+        assert!(!a.rows.is_empty(), "{streamed}");
+    }
 }

@@ -307,6 +307,8 @@ impl<'q> Executor<'q> {
         mut names: Vec<String>,
         mut rows: Vec<Row>,
     ) -> Result<Output, QueryError> {
+        // Groups a `MATCH` formed for the projection right after it.
+        let mut grouped: Option<Grouper> = None;
         for (k, clause) in clauses.iter().enumerate() {
             self.budget.check()?;
             match clause {
@@ -379,6 +381,12 @@ impl<'q> Executor<'q> {
                 } => {
                     let graph = host.graph();
                     let view = self.view(graph, host.writing());
+                    let mut sink = match clauses.get(k + 1) {
+                        Some(Clause::Return(p) | Clause::With(p)) if groups_as_it_goes(p) => {
+                            Some(Grouper::new(&projection_items(p), p)?)
+                        }
+                        _ => None,
+                    };
                     rows = self.match_clause(
                         &view,
                         &mut names,
@@ -386,7 +394,9 @@ impl<'q> Executor<'q> {
                         *optional,
                         patterns,
                         filter.as_ref(),
+                        sink.as_mut(),
                     )?;
+                    grouped = sink;
                 }
                 Clause::Unwind { expr, alias, .. } => {
                     let graph = host.graph();
@@ -418,14 +428,14 @@ impl<'q> Executor<'q> {
                 Clause::With(p) => {
                     let graph = host.graph();
                     let view = self.view(graph, host.writing());
-                    let (n, r) = self.project(&view, &names, rows, p)?;
+                    let (n, r) = self.project(&view, &names, rows, p, grouped.take())?;
                     names = n;
                     rows = r;
                 }
                 Clause::Return(p) => {
                     let graph = host.graph();
                     let view = self.view(graph, host.writing());
-                    let (columns, rows) = self.project(&view, &names, rows, p)?;
+                    let (columns, rows) = self.project(&view, &names, rows, p, grouped.take())?;
                     let rows = rows
                         .iter()
                         .map(|r| r.iter().map(|v| Cell::of(v, &view)).collect())
@@ -499,6 +509,7 @@ impl<'q> Executor<'q> {
             false,
             &patterns,
             filter,
+            None,
         )?;
         let mut out = Vec::new();
         for row in &rows {
@@ -734,6 +745,7 @@ impl<'q> Executor<'q> {
 
     // ----- MATCH -------------------------------------------------------------------------
 
+    #[allow(clippy::too_many_arguments)]
     fn match_clause(
         &mut self,
         view: &View<'_>,
@@ -742,6 +754,7 @@ impl<'q> Executor<'q> {
         optional: bool,
         patterns: &[PathPattern],
         filter: Option<&Expr>,
+        mut sink: Option<&mut Grouper>,
     ) -> Result<Vec<Row>, QueryError> {
         let before = declare(names, patterns);
         let width = names.len();
@@ -759,13 +772,18 @@ impl<'q> Executor<'q> {
             let mut start = row.clone();
             start.resize(width, Val::Null);
             let mut partial: Vec<Partial> = vec![(start, Vec::new())];
+            let grouped_before = sink.as_ref().map_or(0, |g| g.rows);
             for (i, plan) in plans.iter().enumerate() {
-                // The last pattern's matches are filtered as they are found, and keep no
-                // list of the edges they used.
-                let last = (i + 1 == plans.len()).then_some(filter);
+                // The last pattern's matches are filtered as they are found, keep no list
+                // of the edges they used, and go to the grouping projection if one waits.
+                let last = i + 1 == plans.len();
+                let mut to = Emit {
+                    filter: last.then_some(filter),
+                    sink: if last { sink.as_deref_mut() } else { None },
+                };
                 let mut next = Vec::new();
                 for (r, used) in partial {
-                    self.match_path(view, names, plan, r, used, last, &mut next)?;
+                    self.match_path(view, names, plan, r, used, to.reborrow(), &mut next)?;
                     self.budget.rows(next.len())?;
                 }
                 partial = next;
@@ -773,12 +791,16 @@ impl<'q> Executor<'q> {
                     break;
                 }
             }
-            let any = !partial.is_empty();
+            let grouped_now = sink.as_ref().map_or(0, |g| g.rows);
+            let any = !partial.is_empty() || grouped_now > grouped_before;
             out.extend(partial.into_iter().map(|(r, _)| r));
             if optional && !any {
                 let mut r = row;
                 r.resize(width, Val::Null);
-                out.push(r);
+                match sink.as_deref_mut() {
+                    Some(g) => g.add(&self.env(view, names, &r), &r)?,
+                    None => out.push(r),
+                }
             }
             self.budget.rows(out.len())?;
         }
@@ -793,7 +815,7 @@ impl<'q> Executor<'q> {
         plan: &PathPlan<'_>,
         row: Row,
         used: Vec<EdgeIndex>,
-        last: Option<Option<&Expr>>,
+        to: Emit<'_>,
         out: &mut Vec<Partial>,
     ) -> Result<(), QueryError> {
         let starts = self.candidates(view, names, &row, plan, 0)?;
@@ -806,7 +828,8 @@ impl<'q> Executor<'q> {
             used,
             nodes: Vec::new(),
             edges: Vec::new(),
-            last,
+            last: to.filter,
+            sink: to.sink,
             out,
         };
         if plan.kind != PathKind::Plain {
@@ -908,12 +931,14 @@ impl<'q> Executor<'q> {
 
     // ----- RETURN / WITH -------------------------------------------------------------------
 
+    /// `RETURN` / `WITH`: on `rows`, or on the groups a `MATCH` just formed (`grouped`).
     fn project(
         &mut self,
         view: &View<'_>,
         names: &[String],
         rows: Vec<Row>,
         p: &Projection,
+        grouped: Option<Grouper>,
     ) -> Result<(Vec<String>, Vec<Row>), QueryError> {
         // The items: `*` first (every named variable, sorted), then those written.
         let mut items: Vec<(String, Expr)> = Vec::new();
@@ -929,13 +954,7 @@ impl<'q> Executor<'q> {
                 items.push((v.clone(), e));
             }
         }
-        for item in &p.items {
-            let name = item
-                .alias
-                .as_ref()
-                .map_or_else(|| item.text.clone(), |a| a.node.clone());
-            items.push((name, item.expr.clone()));
-        }
+        items.extend(projection_items(p));
         let out_names: Vec<String> = items.iter().map(|(n, _)| n.clone()).collect();
         let aggregating = items.iter().any(|(_, e)| contains_aggregate(e));
         // Sort keys see the inputs, then the outputs (an alias shadows a variable).
@@ -965,7 +984,10 @@ impl<'q> Executor<'q> {
                 table.push((out, keys));
             }
         } else {
-            table = self.aggregate(view, names, &rows, &items, p, &key_names)?;
+            table = match grouped {
+                Some(g) => self.groups_table(view, names, g, &items, p, &key_names)?,
+                None => self.aggregate(view, names, &rows, &items, p, &key_names)?,
+            };
         }
         if p.distinct {
             let mut seen = FxHashSet::default();
@@ -1019,88 +1041,46 @@ impl<'q> Executor<'q> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn aggregate<'e>(
+    fn aggregate(
         &mut self,
         view: &View<'_>,
         names: &[String],
         rows: &[Row],
-        items: &'e [(String, Expr)],
-        p: &'e Projection,
+        items: &[(String, Expr)],
+        p: &Projection,
         key_names: &[String],
     ) -> Result<Vec<(Row, Vec<Val>)>, QueryError> {
-        // Every aggregate call, in the items and in ORDER BY, by span.
-        let mut calls: Vec<&'e Expr> = Vec::new();
-        let mut collect_calls = |e: &'e Expr| {
-            walk(e, &mut |x| {
-                let agg = match &x.kind {
-                    ExprKind::CountStar => true,
-                    ExprKind::Call { name, .. } => is_aggregate(&name.node),
-                    _ => false,
-                };
-                if agg {
-                    calls.push(x);
-                }
-            });
-        };
-        for (_, e) in items {
-            collect_calls(e);
-        }
-        for s in &p.order {
-            collect_calls(&s.expr);
-        }
-        for call in &calls {
-            if let ExprKind::Call { args, name, .. } = &call.kind {
-                if args.len() != 1 {
-                    return Err(QueryError::semantic(
-                        call.span,
-                        format!("{}() takes one argument", name.node),
-                    ));
-                }
-                if contains_aggregate(&args[0]) {
-                    return Err(QueryError::semantic(
-                        args[0].span,
-                        "an aggregate cannot contain another aggregate",
-                    ));
-                }
-            }
-        }
-        let keys: Vec<&Expr> = items
-            .iter()
-            .map(|(_, e)| e)
-            .filter(|e| !contains_aggregate(e))
-            .collect();
-        let mut groups: Vec<(Row, Vec<Acc>)> = Vec::new();
-        let mut index: FxHashMap<SmallVec<[Val; 4]>, usize> = FxHashMap::default();
-        // One buffer for every row's key, copied only when it starts a group.
-        let mut key: SmallVec<[Val; 4]> = SmallVec::new();
+        let mut grouper = Grouper::new(items, p)?;
         for row in rows {
             self.tick()?;
             let env = self.env(view, names, row);
-            key.clear();
-            for e in &keys {
-                key.push(env.eval(e)?);
-            }
-            let g = match index.get(key.as_slice()) {
-                Some(&g) => g,
-                None => {
-                    index.insert(key.clone(), groups.len());
-                    groups.push((row.clone(), calls.iter().map(|c| Acc::new(c)).collect()));
-                    groups.len() - 1
-                }
-            };
-            for (acc, call) in groups[g].1.iter_mut().zip(&calls) {
-                let v = match &call.kind {
-                    ExprKind::Call { args, .. } => env.eval(&args[0])?,
-                    _ => Val::Bool(true),
-                };
-                acc.add(v, call.span)?;
-            }
+            grouper.add(&env, row)?;
+            self.budget.rows(grouper.groups.len())?;
         }
+        self.groups_table(view, names, grouper, items, p, key_names)
+    }
+
+    /// The rows of a grouping projection, with their sort keys, once every row is grouped.
+    fn groups_table(
+        &self,
+        view: &View<'_>,
+        names: &[String],
+        grouper: Grouper,
+        items: &[(String, Expr)],
+        p: &Projection,
+        key_names: &[String],
+    ) -> Result<Vec<(Row, Vec<Val>)>, QueryError> {
+        let Grouper {
+            calls,
+            keys,
+            mut groups,
+            ..
+        } = grouper;
         // No rows and no grouping keys: one row of empty aggregates (`count` is 0).
         if groups.is_empty() && keys.is_empty() {
             groups.push((
                 vec![Val::Null; names.len()],
-                calls.iter().map(|c| Acc::new(c)).collect(),
+                calls.iter().map(Acc::new).collect(),
             ));
         }
         let mut table = Vec::new();
@@ -1403,7 +1383,10 @@ impl<'q> Executor<'q> {
                     &plan,
                     row.clone(),
                     Vec::new(),
-                    Some(None),
+                    Emit {
+                        filter: Some(None),
+                        sink: None,
+                    },
                     &mut found,
                 )?;
             }
@@ -1905,7 +1888,25 @@ struct Matcher<'m, 'q, 'v> {
     edges: Vec<EdgeIndex>,
     /// For the last pattern of a `MATCH`: its filter, applied to each match found.
     last: Option<Option<&'m Expr>>,
+    /// For the last pattern: the grouping projection that takes each match.
+    sink: Option<&'m mut Grouper>,
     out: &'m mut Vec<Partial>,
+}
+
+/// Where one pattern's matches go: for the last pattern of a `MATCH`, through its filter
+/// (`Some`), and to a grouping projection if one takes them.
+struct Emit<'a> {
+    filter: Option<Option<&'a Expr>>,
+    sink: Option<&'a mut Grouper>,
+}
+
+impl Emit<'_> {
+    fn reborrow(&mut self) -> Emit<'_> {
+        Emit {
+            filter: self.filter,
+            sink: self.sink.as_deref_mut(),
+        }
+    }
 }
 
 impl Matcher<'_, '_, '_> {
@@ -2162,7 +2163,16 @@ impl Matcher<'_, '_, '_> {
                 {
                     return Ok(());
                 }
-                self.out.push((self.row.clone(), Vec::new()));
+                match self.sink.take() {
+                    Some(g) => {
+                        let added = g.add(&self.env(), &self.row);
+                        let groups = g.groups.len();
+                        self.sink = Some(g);
+                        added?;
+                        self.exec.budget.rows(groups)?;
+                    }
+                    None => self.out.push((self.row.clone(), Vec::new())),
+                }
             }
         }
         Ok(())
@@ -2350,6 +2360,102 @@ impl Matcher<'_, '_, '_> {
 /// A breadth-first search's tree: node → (depth, edge to its parent, parent).
 type Parents = FxHashMap<NodeIndex, (usize, EdgeIndex, NodeIndex)>;
 
+/// The rows of a projection that aggregates, grouped as they come: from a list of rows,
+/// or straight from `MATCH` as each match is found (no row is kept but one per group).
+struct Grouper {
+    /// Every aggregate call, in the items and in `ORDER BY` (looked up by span).
+    calls: Vec<Expr>,
+    /// The items that are no aggregate: the grouping key.
+    keys: Vec<Expr>,
+    /// Per group: its first row, and the running state of each call.
+    groups: Vec<(Row, Vec<Acc>)>,
+    index: FxHashMap<SmallVec<[Val; 4]>, usize>,
+    /// One buffer for every row's key, copied only when it starts a group.
+    key: SmallVec<[Val; 4]>,
+    /// Rows added.
+    rows: usize,
+}
+
+impl Grouper {
+    fn new(items: &[(String, Expr)], p: &Projection) -> Result<Grouper, QueryError> {
+        let mut calls: Vec<Expr> = Vec::new();
+        let mut collect_calls = |e: &Expr| {
+            walk(e, &mut |x| {
+                let agg = match &x.kind {
+                    ExprKind::CountStar => true,
+                    ExprKind::Call { name, .. } => is_aggregate(&name.node),
+                    _ => false,
+                };
+                if agg {
+                    calls.push(x.clone());
+                }
+            });
+        };
+        for (_, e) in items {
+            collect_calls(e);
+        }
+        for s in &p.order {
+            collect_calls(&s.expr);
+        }
+        for call in &calls {
+            if let ExprKind::Call { args, name, .. } = &call.kind {
+                if args.len() != 1 {
+                    return Err(QueryError::semantic(
+                        call.span,
+                        format!("{}() takes one argument", name.node),
+                    ));
+                }
+                if contains_aggregate(&args[0]) {
+                    return Err(QueryError::semantic(
+                        args[0].span,
+                        "an aggregate cannot contain another aggregate",
+                    ));
+                }
+            }
+        }
+        let keys = items
+            .iter()
+            .map(|(_, e)| e)
+            .filter(|e| !contains_aggregate(e))
+            .cloned()
+            .collect();
+        Ok(Grouper {
+            calls,
+            keys,
+            groups: Vec::new(),
+            index: FxHashMap::default(),
+            key: SmallVec::new(),
+            rows: 0,
+        })
+    }
+
+    /// Adds one row, `env` evaluating on it.
+    fn add(&mut self, env: &Env<'_>, row: &[Val]) -> Result<(), QueryError> {
+        self.rows += 1;
+        self.key.clear();
+        for e in &self.keys {
+            self.key.push(env.eval(e)?);
+        }
+        let g = match self.index.get(self.key.as_slice()) {
+            Some(&g) => g,
+            None => {
+                self.index.insert(self.key.clone(), self.groups.len());
+                let accs = self.calls.iter().map(Acc::new).collect();
+                self.groups.push((row.to_vec(), accs));
+                self.groups.len() - 1
+            }
+        };
+        for (acc, call) in self.groups[g].1.iter_mut().zip(&self.calls) {
+            let v = match &call.kind {
+                ExprKind::Call { args, .. } => env.eval(&args[0])?,
+                _ => Val::Bool(true),
+            };
+            acc.add(v, call.span)?;
+        }
+        Ok(())
+    }
+}
+
 /// An aggregate's running state.
 enum Acc {
     Count(i64),
@@ -2452,6 +2558,26 @@ impl Acc {
             Acc::Distinct(inner, _) => inner.finish(),
         }
     }
+}
+
+/// A projection's written items, each with its column name (its alias, or its text).
+fn projection_items(p: &Projection) -> Vec<(String, Expr)> {
+    p.items
+        .iter()
+        .map(|item| {
+            let name = item
+                .alias
+                .as_ref()
+                .map_or_else(|| item.text.clone(), |a| a.node.clone());
+            (name, item.expr.clone())
+        })
+        .collect()
+}
+
+/// A projection that aggregates over every row (no `*`): the `MATCH` before it may hand
+/// it each match as found, keeping one row per group instead of every row.
+fn groups_as_it_goes(p: &Projection) -> bool {
+    !p.star && p.items.iter().any(|i| contains_aggregate(&i.expr))
 }
 
 /// Every property key a query names, in patterns and expressions, without repeats.
