@@ -483,3 +483,27 @@ fn grouping_as_matches_are_found_answers_as_grouping_held_rows() {
         assert!(!a.rows.is_empty(), "{streamed}");
     }
 }
+
+/// `ORDER BY … LIMIT k` selects the first `SKIP + k` rows before ordering them; with ties
+/// (many rows share a key) the rows must be those, in the order, of sorting them all.
+#[test]
+fn order_by_with_limit_gives_the_first_rows_of_the_full_order() {
+    let mut db = db_with(SMALL);
+    let mut s = Session::new();
+    let all = run(
+        &mut db,
+        &mut s,
+        "MATCH (a:Actor) RETURN a.id, a.n % 7 AS k ORDER BY k DESC",
+    )
+    .unwrap()
+    .output
+    .rows;
+    for (skip, limit) in [(0, 1), (0, 5), (3, 10), (0, 0), (190, 20), (0, 300)] {
+        let q = format!(
+            "MATCH (a:Actor) RETURN a.id, a.n % 7 AS k ORDER BY k DESC SKIP {skip} LIMIT {limit}"
+        );
+        let got = run(&mut db, &mut s, &q).unwrap().output.rows;
+        let want: Vec<_> = all.iter().skip(skip).take(limit).cloned().collect();
+        assert_eq!(got, want, "{q}");
+    }
+}

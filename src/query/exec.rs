@@ -993,19 +993,6 @@ impl<'q> Executor<'q> {
             let mut seen = FxHashSet::default();
             table.retain(|(out, _)| seen.insert(out.clone()));
         }
-        if !p.order.is_empty() {
-            table.sort_by(|(_, a), (_, b)| {
-                for ((x, y), s) in a.iter().zip(b.iter()).zip(&p.order) {
-                    let o = x.sort_cmp(y);
-                    let o = if s.descending { o.reverse() } else { o };
-                    if o != std::cmp::Ordering::Equal {
-                        return o;
-                    }
-                }
-                std::cmp::Ordering::Equal
-            });
-        }
-        let mut out: Vec<Row> = table.into_iter().map(|(r, _)| r).collect();
         let count = |e: &Option<Expr>, what: &str| -> Result<Option<usize>, QueryError> {
             let Some(e) = e else { return Ok(None) };
             match self.env(view, &[], &[]).eval(e)? {
@@ -1021,6 +1008,41 @@ impl<'q> Executor<'q> {
         };
         let skip = count(&p.skip, "SKIP")?;
         let limit = count(&p.limit, "LIMIT")?;
+        if !p.order.is_empty() {
+            let order = |a: &[Val], b: &[Val]| {
+                for ((x, y), s) in a.iter().zip(b.iter()).zip(&p.order) {
+                    let o = x.sort_cmp(y);
+                    let o = if s.descending { o.reverse() } else { o };
+                    if o != std::cmp::Ordering::Equal {
+                        return o;
+                    }
+                }
+                std::cmp::Ordering::Equal
+            };
+            // With a LIMIT, only the first SKIP + LIMIT rows need ordering: they are
+            // selected first (ties broken by position, so the rows are those a stable
+            // sort of all would put first).
+            let wanted = limit.map(|l| l.saturating_add(skip.unwrap_or(0)));
+            match wanted {
+                Some(k) if k < table.len() => {
+                    let mut ranked: Vec<(usize, (Row, Vec<Val>))> =
+                        table.into_iter().enumerate().collect();
+                    let rank =
+                        |(i, (_, a)): &(usize, (Row, Vec<Val>)),
+                         (j, (_, b)): &(usize, (Row, Vec<Val>))| {
+                            order(a, b).then(i.cmp(j))
+                        };
+                    if k > 0 {
+                        ranked.select_nth_unstable_by(k - 1, rank);
+                    }
+                    ranked.truncate(k);
+                    ranked.sort_unstable_by(rank);
+                    table = ranked.into_iter().map(|(_, r)| r).collect();
+                }
+                _ => table.sort_by(|(_, a), (_, b)| order(a, b)),
+            }
+        }
+        let mut out: Vec<Row> = table.into_iter().map(|(r, _)| r).collect();
         if let Some(skip) = skip {
             out.drain(..skip.min(out.len()));
         }
