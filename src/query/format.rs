@@ -60,7 +60,7 @@ pub fn json(outcome: &Outcome) -> serde_json::Value {
     if !outcome.written.is_empty() {
         obj["written"] = outcome.written.iter().map(|h| h.tx.0).collect();
     }
-    if let Some(pin) = &outcome.pin {
+    if let Some(pin) = &outcome.pin() {
         obj["pin"] = serde_json::json!({
             "tx": pin.tx.0,
             "query": pin.query,

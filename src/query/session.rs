@@ -31,8 +31,9 @@ pub struct Outcome {
     pub warnings: Vec<Warning>,
     /// A note for statements that return no rows: "transaction begun", "committed tx 7" …
     pub note: Option<String>,
-    /// For a read: what to cite to reproduce the result.
-    pub pin: Option<Pin>,
+    /// For a read: the transaction it read and its text pinned to it (`AT TX n …`); with the
+    /// output, what [`Outcome::pin`] cites.
+    pub pinned: Option<(TxId, String)>,
     /// Rows are points of a `TIMELINE`, in order (the shell charts numeric columns).
     pub series: bool,
 }
@@ -48,6 +49,15 @@ pub struct Pin {
     /// SHA-256 of the result's columns and rows as JSON (`format::json`'s `columns` and
     /// `rows`), in hexadecimal.
     pub sha256: String,
+}
+
+impl Outcome {
+    /// For a read, what to cite to reproduce its result: computed when asked (hashing a
+    /// large result costs about as much as the query), not for every read.
+    pub fn pin(&self) -> Option<Pin> {
+        let (tx, query) = self.pinned.as_ref()?;
+        Some(Pin::of(*tx, query.clone(), &self.output))
+    }
 }
 
 impl Pin {
@@ -245,7 +255,7 @@ impl Session {
             format!("AT TX {tx} {text}")
         };
         Ok(Outcome {
-            pin: Some(Pin::of(tx, pinned, &output)),
+            pinned: Some((tx, pinned)),
             output,
             tx,
             warnings: unknown_name_warnings(graph, q),
@@ -285,7 +295,7 @@ impl Session {
             span: h.span,
         };
         Ok(Outcome {
-            pin: Some(Pin::of(tx, pinned, &output)),
+            pinned: Some((tx, pinned)),
             output,
             tx,
             warnings: unknown_name_warnings(graph, &probe),
@@ -354,7 +364,7 @@ impl Session {
             format!("{head} AT TX {tx} {inner}")
         };
         Ok(Outcome {
-            pin: Some(Pin::of(tx, pinned, &output)),
+            pinned: Some((tx, pinned)),
             output,
             tx,
             warnings: unknown_name_warnings(graph, q),
@@ -406,7 +416,7 @@ impl Session {
             }
         };
         Ok(Outcome {
-            pin: Some(Pin::of(tx, pinned, &output)),
+            pinned: Some((tx, pinned)),
             output,
             tx,
             ..Outcome::default()

@@ -31,7 +31,7 @@ use crate::graph::schema::Schema;
 use crate::log::Log;
 use crate::query::format::{self, Format};
 use crate::query::session::Pin;
-use crate::query::{Session, parser};
+use crate::query::{Outcome, Session, parser};
 use crate::time::TxId;
 
 /// Whether `text` ends a statement: its last character outside strings and comments is `;`
@@ -87,8 +87,8 @@ pub struct Repl<'a, L: Log> {
     format: Format,
     timing: bool,
     color: bool,
-    /// What to cite for the last result.
-    last_pin: Option<Pin>,
+    /// The last read, whose result `:pin` cites (hashed only then).
+    last_read: Option<Outcome>,
 }
 
 impl<'a, L: Log> Repl<'a, L> {
@@ -100,7 +100,7 @@ impl<'a, L: Log> Repl<'a, L> {
             format: Format::Table,
             timing: true,
             color,
-            last_pin: None,
+            last_read: None,
         }
     }
 
@@ -141,8 +141,8 @@ impl<'a, L: Log> Repl<'a, L> {
                     {
                         out.write_all(chart.as_bytes())?;
                     }
-                    if outcome.pin.is_some() {
-                        self.last_pin = outcome.pin;
+                    if outcome.pinned.is_some() {
+                        self.last_read = Some(outcome);
                     }
                 }
                 Err(e) => {
@@ -162,8 +162,8 @@ impl<'a, L: Log> Repl<'a, L> {
             "h" | "help" | "?" if arg.is_empty() => writeln!(out, "{}", help::OVERVIEW)?,
             "h" | "help" | "?" => writeln!(out, "{}", help::topic(arg))?,
             "schema" => self.schema(out)?,
-            "pin" => match &self.last_pin {
-                Some(pin) => write_pin(pin, out)?,
+            "pin" => match self.last_read.as_ref().and_then(Outcome::pin) {
+                Some(pin) => write_pin(&pin, out)?,
                 None => writeln!(out, "no result to pin yet: run a query first")?,
             },
             "replay" => {
@@ -260,8 +260,8 @@ impl<'a, L: Log> Repl<'a, L> {
             if !outcome.output.columns.is_empty() || self.format == Format::Table {
                 out.write_all(format::render(&outcome, self.format, elapsed).as_bytes())?;
             }
-            if outcome.pin.is_some() {
-                self.last_pin = outcome.pin;
+            if outcome.pinned.is_some() {
+                self.last_read = Some(outcome);
             }
         }
         Ok(())
