@@ -165,15 +165,6 @@ impl Pieces {
     pub(crate) fn generation(&self) -> u64 {
         self.generation
     }
-
-    /// Whether nothing is laid out.
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_none()
-            && self.adjacency.is_empty()
-            && self.columns.is_empty()
-            && self.ids.is_none()
-            && self.edge_valid.is_none()
-    }
 }
 
 /// The graph's cache of pieces: the latest published set, replaced when the graph changes.

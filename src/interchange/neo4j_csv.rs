@@ -252,15 +252,13 @@ pub fn import<L: Log>(
         id_buf: String::new(),
     };
     // Room for every row at once: a line is at most a row (a quoted field may span lines).
-    let lines = |paths: &mut dyn Iterator<Item = &PathBuf>| -> Result<usize, InterchangeError> {
-        let mut total = 0;
-        for path in paths {
-            total += count_lines(path).map_err(|e| io_error(path, &e))?;
-        }
-        Ok(total)
+    let lines = |files: &[(String, PathBuf)]| -> Result<usize, InterchangeError> {
+        files.iter().try_fold(0, |total, (_, path)| {
+            Ok(total + count_lines(path).map_err(|e| io_error(path, &e))?)
+        })
     };
-    let node_rows = lines(&mut nodes.iter().map(|(_, p)| p))?;
-    let edge_rows = lines(&mut relationships.iter().map(|(_, p)| p))?;
+    let node_rows = lines(nodes)?;
+    let edge_rows = lines(relationships)?;
     let mut header = None;
     db.write(|w| {
         w.begin_tx(&meta, None)?;
@@ -303,7 +301,9 @@ pub fn import<L: Log>(
             let read = reader.join().unwrap_or_else(|_| {
                 Err(InterchangeError::Io {
                     file: "import".into(),
-                    detail: "the thread reading the files failed".into(),
+                    detail: "reading the CSV files stopped on an internal error (a bug in \
+                             diplograph, please report it); nothing was written"
+                        .into(),
                 })
             });
             match failed {

@@ -288,9 +288,10 @@ impl<'q> Executor<'q> {
             let mut found = false;
             walk(e, &mut |x| {
                 if let ExprKind::Call { name, args, .. } = &x.kind {
-                    let n = name.node.to_ascii_lowercase();
                     found |= args.len() == 1
-                        && matches!(n.as_str(), "valid_from" | "valid_to" | "valid");
+                        && ["valid_from", "valid_to", "valid"]
+                            .iter()
+                            .any(|f| name.node.eq_ignore_ascii_case(f));
                 }
             });
             found
@@ -2042,11 +2043,6 @@ impl Matcher<'_, '_, '_> {
                     .filter(|e| !(d == Direction::Both && e.source() == n) && allowed(e.id()))
                     .map(|e| (e.id(), e.source())),
             );
-        }
-        // Touch the nodes at the other ends now, together: their loads overlap here, where
-        // one at a time, as each is matched, they would wait for memory in turn.
-        for &(_, m) in &out {
-            std::hint::black_box(graph.g.node_weight(m).is_some());
         }
         out
     }

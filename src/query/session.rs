@@ -156,6 +156,14 @@ impl Session {
         }
     }
 
+    /// An executor for one read of this session: its parameters, progress and switches.
+    fn executor<'a>(&'a self, budget: &'a Budget, source: &'a str) -> Executor<'a> {
+        let mut exec = Executor::new(&self.params, budget, source);
+        exec.progress = self.progress.clone();
+        exec.plain = self.plain;
+        exec
+    }
+
     fn budget(&self) -> Budget {
         let rows = if self.max_rows == 0 {
             1_000_000
@@ -242,9 +250,7 @@ impl Session {
     /// As [`Session::execute`].
     pub fn read(&self, graph: &Graph, source: &str, q: &Query) -> Result<Outcome, QueryError> {
         let budget = self.budget();
-        let mut exec = Executor::new(&self.params, &budget, source);
-        exec.progress = self.progress.clone();
-        exec.plain = self.plain;
+        let mut exec = self.executor(&budget, source);
         let tx = set_time(&mut exec, graph, q, self.default_tx(graph)?)?;
         let mut host = ReadHost { graph };
         let output = exec.run(&mut host, q)?;
@@ -266,9 +272,7 @@ impl Session {
     /// `HISTORY`: every fact recorded about each matched element.
     fn history(&self, graph: &Graph, source: &str, h: &History) -> Result<Outcome, QueryError> {
         let budget = self.budget();
-        let mut exec = Executor::new(&self.params, &budget, source);
-        exec.progress = self.progress.clone();
-        exec.plain = self.plain;
+        let mut exec = self.executor(&budget, source);
         let tx = match &h.at {
             Some(at) => tx_of(graph, at)?,
             None => self.default_tx(graph)?.unwrap_or(graph.tx()),
@@ -323,9 +327,7 @@ impl Session {
         let mut tx = graph.tx();
         let mut per_point: Vec<(Date, Output)> = Vec::with_capacity(points.len());
         for point in points {
-            let mut exec = Executor::new(&self.params, &budget, source);
-            exec.progress = self.progress.clone();
-            exec.plain = self.plain;
+            let mut exec = self.executor(&budget, source);
             tx = set_time(&mut exec, graph, q, self.default_tx(graph)?)?;
             exec.valid = Some(DayRange::of(point));
             let mut host = ReadHost { graph };
