@@ -408,7 +408,8 @@ impl<'v> NodeRef<'v> {
         self.view.names(self.creation().labels)
     }
 
-    fn has_label_sym(&self, label: Sym) -> bool {
+    /// Whether the node carries the label whose symbol is `label`.
+    pub fn has_label_sym(&self, label: Sym) -> bool {
         let labels = match self.view.pieces.as_ref().and_then(|p| p.labels(self.n)) {
             Some(Some(labels)) => labels,
             _ => self.creation().labels,

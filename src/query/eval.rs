@@ -169,7 +169,7 @@ struct ListEntry {
 
 /// Whether `e` has the same value on every row of a query: no variable, property, aggregate
 /// or pattern in it. Every function is a function of its arguments.
-fn is_constant(e: &Expr) -> bool {
+pub(crate) fn is_constant(e: &Expr) -> bool {
     let mut constant = true;
     walk(e, &mut |x| match &x.kind {
         ExprKind::Variable(_) | ExprKind::CountStar | ExprKind::Property(..) => constant = false,
@@ -427,12 +427,22 @@ impl Env<'_> {
     /// `v.key`: a node's or relationship's property in the view (`id` falls back to the
     /// external id), a map's entry, a date's `year`/`month`/`day`.
     pub fn property(&self, v: &Val, key: &str, span: Span) -> Result<Val, QueryError> {
+        self.property_resolved(v, key, None, span)
+    }
+
+    /// [`Env::property`], with the key's symbol if the caller knows it.
+    pub(crate) fn property_resolved(
+        &self,
+        v: &Val,
+        key: &str,
+        sym: Option<crate::graph::Sym>,
+        span: Span,
+    ) -> Result<Val, QueryError> {
         Ok(match v {
             Val::Null => Val::Null,
             Val::Node(n) => match self.view.node_at(*n) {
-                Some(node) => match self
-                    .memo
-                    .symbol(self.view, key)
+                Some(node) => match sym
+                    .or_else(|| self.memo.symbol(self.view, key))
                     .and_then(|k| node.property_of(k))
                 {
                     Some(p) => Val::from_value(p),
@@ -483,16 +493,27 @@ impl Env<'_> {
         }
         let x = self.eval(a)?;
         let y = self.eval(b)?;
+        self.binary_on(op, &x, &y, span)
+    }
+
+    /// `x op y` (not AND/OR), with a set for `IN` on a long list met again.
+    pub(crate) fn binary_on(
+        &self,
+        op: BinaryOp,
+        x: &Val,
+        y: &Val,
+        span: Span,
+    ) -> Result<Val, QueryError> {
         if op == BinaryOp::In
-            && let Val::List(items) = &y
-            && let Some(found) = self.memo.contains(&x, items)
+            && let Val::List(items) = y
+            && let Some(found) = self.memo.contains(x, items)
         {
             return Ok(Val::Bool(found));
         }
-        binary_values(op, &x, &y, span)
+        binary_values(op, x, y, span)
     }
 
-    fn call(
+    pub(crate) fn call(
         &self,
         name: &str,
         name_span: Span,
@@ -946,7 +967,7 @@ pub fn literal(l: &Literal) -> Val {
     }
 }
 
-fn logic(v: Val, span: Span, op: BinaryOp) -> Result<Option<bool>, QueryError> {
+pub(crate) fn logic(v: Val, span: Span, op: BinaryOp) -> Result<Option<bool>, QueryError> {
     match v {
         Val::Bool(b) => Ok(Some(b)),
         Val::Null => Ok(None),
@@ -959,7 +980,7 @@ fn logic(v: Val, span: Span, op: BinaryOp) -> Result<Option<bool>, QueryError> {
     }
 }
 
-fn type_error(span: Span, op: &str, wanted: &str, found: &Val) -> QueryError {
+pub(crate) fn type_error(span: Span, op: &str, wanted: &str, found: &Val) -> QueryError {
     QueryError::runtime(
         span,
         format!("{op} expects {wanted}, found {}", a(found.type_name())),

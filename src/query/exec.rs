@@ -24,6 +24,7 @@ use super::ast::{
     Projection, Query, RelPattern, SetItem, Span, WriteMeta,
 };
 use super::change::Element;
+use super::compiled::Compiled;
 use super::error::{Cause, ErrorKind, QueryError};
 use super::eval::{Env, Memo, Params, contains_aggregate, is_aggregate, walk};
 use super::value::{Cell, PathVal, Val};
@@ -767,6 +768,8 @@ impl<'q> Executor<'q> {
         }
         let prepared = self.prepare_scan(view, &plans, rows.len());
         let view = prepared.as_ref().unwrap_or(view);
+        let filter = filter.map(|f| Compiled::new(f, &self.env(view, names, &[])));
+        let filter = filter.as_ref();
         let mut out = Vec::new();
         for row in rows {
             self.tick()?;
@@ -832,6 +835,7 @@ impl<'q> Executor<'q> {
             last: to.filter,
             sink: to.sink,
             out,
+            syms: Symbols::of(plan, view.graph()),
         };
         if plan.kind != PathKind::Plain {
             let last = plan.nodes.len() - 1;
@@ -1910,16 +1914,53 @@ struct Matcher<'m, 'q, 'v> {
     nodes: Vec<NodeIndex>,
     edges: Vec<EdgeIndex>,
     /// For the last pattern of a `MATCH`: its filter, applied to each match found.
-    last: Option<Option<&'m Expr>>,
+    last: Option<Option<&'m Compiled>>,
     /// For the last pattern: the grouping projection that takes each match.
     sink: Option<&'m mut Grouper>,
     out: &'m mut Vec<Partial>,
+    /// The pattern's labels and relationship types as the graph's symbols.
+    syms: Symbols,
+}
+
+/// A path pattern's labels and relationship types as symbols, looked up once per walk (no
+/// write happens during one) instead of once per node or edge tried.
+struct Symbols {
+    /// Per node position, each label's symbol (`None`: no node has it).
+    labels: Vec<SmallVec<[Option<Sym>; 2]>>,
+    /// Per relationship position, the symbols of its types the graph knows, and `false` when
+    /// it names types and the graph knows none of them (no edge can match).
+    types: Vec<(SmallVec<[Sym; 4]>, bool)>,
+}
+
+impl Symbols {
+    fn of(plan: &PathPlan<'_>, graph: &crate::graph::Graph) -> Symbols {
+        Symbols {
+            labels: plan
+                .nodes
+                .iter()
+                .map(|np| np.labels.iter().map(|l| graph.symbol(&l.node)).collect())
+                .collect(),
+            types: plan
+                .rels
+                .iter()
+                .map(|(rp, _)| {
+                    let syms: SmallVec<[Sym; 4]> = rp
+                        .types
+                        .iter()
+                        .filter_map(|t| graph.symbol(&t.node))
+                        .collect();
+                    let possible = rp.types.is_empty() || !syms.is_empty();
+                    (syms, possible)
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Where one pattern's matches go: for the last pattern of a `MATCH`, through its filter
 /// (`Some`), and to a grouping projection if one takes them.
 struct Emit<'a> {
-    filter: Option<Option<&'a Expr>>,
+    filter: Option<Option<&'a Compiled>>,
     sink: Option<&'a mut Grouper>,
 }
 
@@ -1955,7 +1996,10 @@ impl Matcher<'_, '_, '_> {
         {
             return Ok(false);
         }
-        if !np.labels.iter().all(|l| node.has_label(&l.node)) {
+        if !self.syms.labels[i]
+            .iter()
+            .all(|l| l.is_some_and(|l| node.has_label_sym(l)))
+        {
             return Ok(false);
         }
         for (k, e) in &np.props {
@@ -1987,19 +2031,10 @@ impl Matcher<'_, '_, '_> {
 
     /// Edges shown from `n` in direction `d`, of a type `rp` allows, with the node at their
     /// other end. Types are compared as symbols, before the (dearer) visibility check.
-    fn neighbours(
-        &self,
-        n: NodeIndex,
-        d: Direction,
-        rp: &RelPattern,
-    ) -> Vec<(EdgeIndex, NodeIndex)> {
+    fn neighbours(&self, n: NodeIndex, d: Direction, i: usize) -> Vec<(EdgeIndex, NodeIndex)> {
         let graph = self.view.graph();
-        let types: SmallVec<[Sym; 4]> = rp
-            .types
-            .iter()
-            .filter_map(|t| graph.symbol(&t.node))
-            .collect();
-        if !rp.types.is_empty() && types.is_empty() {
+        let (types, possible) = &self.syms.types[i];
+        if !possible {
             return Vec::new();
         }
         let mut out = Vec::new();
@@ -2056,7 +2091,7 @@ impl Matcher<'_, '_, '_> {
         let cur = *self.nodes.last().unwrap_or(&NodeIndex::end());
         match rp.length {
             None => {
-                for (e, next) in self.neighbours(cur, d, rp) {
+                for (e, next) in self.neighbours(cur, d, i) {
                     self.exec.tick()?;
                     if self.used.contains(&e) || !self.rel_ok(rp, e)? {
                         continue;
@@ -2143,7 +2178,7 @@ impl Matcher<'_, '_, '_> {
                 ),
             ));
         }
-        for (e, next) in self.neighbours(cur, d, rp) {
+        for (e, next) in self.neighbours(cur, d, i) {
             self.exec.tick()?;
             if self.used.contains(&e) || !self.rel_ok(rp, e)? {
                 continue;
@@ -2177,7 +2212,7 @@ impl Matcher<'_, '_, '_> {
             None => self.out.push((self.row.clone(), self.used.clone())),
             Some(filter) => {
                 if let Some(f) = filter
-                    && !self.env().eval(f)?.is_true()
+                    && !f.eval(&self.env())?.is_true()
                 {
                     return Ok(());
                 }
@@ -2226,7 +2261,7 @@ impl Matcher<'_, '_, '_> {
             depth += 1;
             let mut next = Vec::new();
             for &n in &frontier {
-                for (e, m) in self.neighbours(n, d, rp) {
+                for (e, m) in self.neighbours(n, d, 0) {
                     self.exec.tick()?;
                     if !self.rel_ok(rp, e)? {
                         continue;
@@ -2317,7 +2352,7 @@ impl Matcher<'_, '_, '_> {
             let frontier = std::mem::take(&mut frontiers[side]);
             let mut next = Vec::new();
             for n in frontier {
-                for (e, m) in self.neighbours(n, dir, rp) {
+                for (e, m) in self.neighbours(n, dir, 0) {
                     self.exec.tick()?;
                     if sides[side].contains_key(&m) || !self.rel_ok(rp, e)? {
                         continue;
@@ -2392,6 +2427,8 @@ struct Grouper {
     key: SmallVec<[Val; 4]>,
     /// Rows added.
     rows: usize,
+    /// The keys and the calls' arguments, compiled for the rows' names on the first row.
+    compiled: Option<(Vec<Compiled>, Vec<Option<Compiled>>)>,
 }
 
 impl Grouper {
@@ -2444,15 +2481,29 @@ impl Grouper {
             index: FxHashMap::default(),
             key: SmallVec::new(),
             rows: 0,
+            compiled: None,
         })
     }
 
     /// Adds one row, `env` evaluating on it.
     fn add(&mut self, env: &Env<'_>, row: &[Val]) -> Result<(), QueryError> {
         self.rows += 1;
+        // Every row a grouper takes has the names of one clause.
+        let (keys, args) = self.compiled.get_or_insert_with(|| {
+            let keys = self.keys.iter().map(|e| Compiled::new(e, env)).collect();
+            let args = self
+                .calls
+                .iter()
+                .map(|call| match &call.kind {
+                    ExprKind::Call { args, .. } => Some(Compiled::new(&args[0], env)),
+                    _ => None,
+                })
+                .collect();
+            (keys, args)
+        });
         self.key.clear();
-        for e in &self.keys {
-            self.key.push(env.eval(e)?);
+        for e in keys.iter() {
+            self.key.push(e.eval(env)?);
         }
         let g = match self.index.get(self.key.as_slice()) {
             Some(&g) => g,
@@ -2463,10 +2514,15 @@ impl Grouper {
                 self.groups.len() - 1
             }
         };
-        for (acc, call) in self.groups[g].1.iter_mut().zip(&self.calls) {
-            let v = match &call.kind {
-                ExprKind::Call { args, .. } => env.eval(&args[0])?,
-                _ => Val::Bool(true),
+        for ((acc, call), arg) in self.groups[g]
+            .1
+            .iter_mut()
+            .zip(&self.calls)
+            .zip(args.iter())
+        {
+            let v = match arg {
+                Some(arg) => arg.eval(env)?,
+                None => Val::Bool(true),
             };
             acc.add(v, call.span)?;
         }

@@ -7,6 +7,7 @@
 pub mod algo;
 pub mod ast;
 pub mod change;
+pub mod compiled;
 pub mod error;
 pub mod parser;
 

@@ -1,0 +1,292 @@
+//! Expressions resolved once per clause, for evaluation on many rows.
+//!
+//! [`Env::eval`] walks the syntax tree: each variable is found by comparing names, each
+//! property key by looking its symbol up, each constant (`date("2020-01-01")`) recognised
+//! by its span. For a filter or a grouping key met on a hundred thousand matches, that work
+//! is the same on every row. [`Compiled::new`] does it once, for the variables of one
+//! clause: a variable becomes its position in the row, a property key its symbol, a
+//! constant part its value. What it does not know how to resolve stays an [`Expr`] and is
+//! evaluated as before, so a compiled expression gives the same value or error as the
+//! tree it came from on every row.
+
+use crate::graph::Sym;
+
+use super::ast::{BinaryOp, Expr, ExprKind, Span, UnaryOp};
+use super::error::QueryError;
+use super::eval::{Env, is_aggregate, is_constant, logic, type_error};
+use super::value::Val;
+
+/// An expression resolved against one clause's variables. Evaluate it only with an [`Env`]
+/// whose names are the ones it was compiled with.
+#[derive(Debug)]
+pub enum Compiled {
+    /// A value computed once.
+    Const(Val),
+    /// A variable, by its position in the row.
+    Slot(usize, Span),
+    /// `x.key`, with the key's symbol when the graph had one.
+    Property {
+        of: Box<Compiled>,
+        key: String,
+        sym: Option<Sym>,
+        span: Span,
+    },
+    /// `a AND b`, `a OR b`: short-circuit, three-valued.
+    Logic {
+        op: BinaryOp,
+        a: Box<Compiled>,
+        b: Box<Compiled>,
+        spans: (Span, Span),
+    },
+    /// Any other binary operator.
+    Binary {
+        op: BinaryOp,
+        a: Box<Compiled>,
+        b: Box<Compiled>,
+        span: Span,
+    },
+    /// `NOT x`.
+    Not(Box<Compiled>, Span),
+    /// `x IS [NOT] NULL`.
+    IsNull(Box<Compiled>, bool),
+    /// A function call (not an aggregate), its arguments compiled; `call` is the original,
+    /// for the function's name and the spans of its errors.
+    Call { call: Expr, args: Vec<Compiled> },
+    /// Evaluated as a tree.
+    Other(Expr),
+}
+
+impl Compiled {
+    /// `e` resolved against `env`'s names, the graph's symbols and the query's constants.
+    pub fn new(e: &Expr, env: &Env<'_>) -> Compiled {
+        if is_constant(e) {
+            // A constant that fails (a bad date) is left to fail on the first row, as it
+            // would have: no row, no error.
+            return match env.eval(e) {
+                Ok(v) => Compiled::Const(v),
+                Err(_) => Compiled::Other(e.clone()),
+            };
+        }
+        let sub = |x: &Expr| Box::new(Compiled::new(x, env));
+        match &e.kind {
+            ExprKind::Variable(name) => match env.names.iter().rposition(|n| n == name) {
+                Some(i) => Compiled::Slot(i, e.span),
+                None => Compiled::Other(e.clone()),
+            },
+            ExprKind::Property(x, key) => Compiled::Property {
+                of: sub(x),
+                key: key.node.clone(),
+                sym: env.view.graph().symbol(&key.node),
+                span: e.span,
+            },
+            ExprKind::Binary(op @ (BinaryOp::And | BinaryOp::Or), a, b) => Compiled::Logic {
+                op: *op,
+                a: sub(a),
+                b: sub(b),
+                spans: (a.span, b.span),
+            },
+            ExprKind::Binary(op, a, b) => Compiled::Binary {
+                op: *op,
+                a: sub(a),
+                b: sub(b),
+                span: e.span,
+            },
+            ExprKind::Unary(UnaryOp::Not, x) => Compiled::Not(sub(x), x.span),
+            ExprKind::IsNull { expr, negated } => Compiled::IsNull(sub(expr), *negated),
+            ExprKind::Call { name, args, .. } if !is_aggregate(&name.node) => Compiled::Call {
+                call: e.clone(),
+                args: args.iter().map(|a| Compiled::new(a, env)).collect(),
+            },
+            _ => Compiled::Other(e.clone()),
+        }
+    }
+
+    /// The variable's position and the property key's symbol, when this is `v.key`.
+    pub fn slot_property(&self) -> Option<(usize, Sym)> {
+        match self {
+            Compiled::Property {
+                of, sym: Some(s), ..
+            } => match **of {
+                Compiled::Slot(i, _) => Some((i, *s)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The variable's position, when this is a variable.
+    pub fn slot(&self) -> Option<usize> {
+        match self {
+            Compiled::Slot(i, _) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The value on `env`'s row.
+    ///
+    /// # Errors
+    /// The errors [`Env::eval`] gives for the same expression.
+    pub fn eval(&self, env: &Env<'_>) -> Result<Val, QueryError> {
+        match self {
+            Compiled::Const(v) => Ok(v.clone()),
+            Compiled::Slot(i, span) => env.row.get(*i).cloned().ok_or_else(|| {
+                QueryError::semantic(*span, format!("unknown variable `{}`", env.names[*i]))
+            }),
+            Compiled::Property { of, key, sym, span } => match &**of {
+                Compiled::Slot(i, _) if *i < env.row.len() => {
+                    env.property_resolved(&env.row[*i], key, *sym, *span)
+                }
+                of => env.property_resolved(&of.eval(env)?, key, *sym, *span),
+            },
+            Compiled::Logic { op, a, b, spans } => {
+                let op = *op;
+                let decided = Some(op == BinaryOp::Or);
+                let x = logic(a.eval(env)?, spans.0, op)?;
+                if x == decided {
+                    return Ok(Val::Bool(x == Some(true)));
+                }
+                let y = logic(b.eval(env)?, spans.1, op)?;
+                Ok(match (x, y) {
+                    (_, y) if y == decided => Val::Bool(y == Some(true)),
+                    (Some(x), Some(_)) => Val::Bool(x),
+                    _ => Val::Null,
+                })
+            }
+            Compiled::Binary { op, a, b, span } => {
+                let x = a.eval(env)?;
+                let y = b.eval(env)?;
+                env.binary_on(*op, &x, &y, *span)
+            }
+            Compiled::Not(x, span) => Ok(match x.eval(env)? {
+                Val::Bool(b) => Val::Bool(!b),
+                Val::Null => Val::Null,
+                other => return Err(type_error(*span, "NOT", "a boolean", &other)),
+            }),
+            Compiled::IsNull(x, negated) => Ok(Val::Bool(x.eval(env)?.is_null() != *negated)),
+            Compiled::Call { call, args } => {
+                let ExprKind::Call {
+                    name, args: exprs, ..
+                } = &call.kind
+                else {
+                    return env.eval(call);
+                };
+                let mut values: smallvec::SmallVec<[Val; 3]> = smallvec::SmallVec::new();
+                for a in args {
+                    values.push(a.eval(env)?);
+                }
+                env.call(&name.node, name.span, &values, exprs, call.span)
+            }
+            Compiled::Other(e) => env.eval(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Database;
+    use crate::log::MemoryLog;
+    use crate::query::eval::{Memo, Params};
+    use crate::query::{Session, parser};
+
+    /// Every expression, compiled, gives what the tree gives on every row: the same value,
+    /// or the same error (message and span).
+    #[test]
+    fn compiled_expressions_evaluate_as_their_trees() {
+        let mut db = Database::open(MemoryLog::new()).unwrap();
+        let script = "CREATE (:A {id: 'a1', k: 1, name: 'one', d: date('2015-06-01')}), \
+                      (:A {id: 'a2', k: 2}), (:B {id: 'b1', k: 'x'})";
+        let mut session = Session::new();
+        for st in parser::parse_script(script).unwrap().statements {
+            session.execute(&mut db, script, &st).unwrap();
+        }
+        let view = db.graph().view();
+        let node = |id: &str| Val::Node(view.node(id).unwrap().index());
+        let long: Vec<Val> = (0..40).map(Val::Int).collect();
+        let names: Vec<String> = ["a", "b", "x", "l", "a"].map(String::from).to_vec();
+        let rows = vec![
+            vec![
+                node("a1"),
+                node("b1"),
+                Val::Int(3),
+                Val::list(long.clone()),
+                node("a2"),
+            ],
+            vec![
+                node("a2"),
+                Val::Null,
+                Val::Null,
+                Val::list(vec![]),
+                node("a1"),
+            ],
+            vec![Val::Null, node("a1"), Val::str("s"), Val::Null, Val::Null],
+            vec![
+                Val::Int(1),
+                Val::Bool(true),
+                Val::Int(39),
+                Val::list(long),
+                node("b1"),
+            ],
+        ];
+        let exprs = [
+            "a.k",
+            "a.name",
+            "a.id",
+            "a.nothing",
+            "b.k",
+            "x.k",
+            "a.d.year",
+            "a.k >= 2",
+            "a.k = 1 AND b.k = 'x'",
+            "a.k = 1 OR x > 2",
+            "x IS NULL OR x > 2",
+            "NOT x",
+            "NOT (a.k = 1)",
+            "a.k IS NULL",
+            "a.k IS NOT NULL",
+            "x IN l",
+            "x IN [1, 2, 3]",
+            "NOT x IN l",
+            "a.k + x",
+            "x * 2 - 1",
+            "a.d < date('2020-01-01')",
+            "a.d < date('not a date')",
+            "coalesce(a.name, b.k, 'none')",
+            "size(l)",
+            "toUpper(a.name)",
+            "nosuch(a)",
+            "y",
+            "y.k",
+            "[a.k, x][0]",
+            "CASE WHEN x > 2 THEN 'big' ELSE 'small' END",
+            "a:A",
+            "'lit'",
+            "$p + 1",
+            "$missing",
+        ];
+        let params: Params = [("p".to_owned(), Val::Int(41))].into_iter().collect();
+        let checked: usize = exprs
+            .iter()
+            .map(|text| {
+                let e = parser::parse_expression(text).unwrap();
+                let memo = Memo::for_query(&[&e]);
+                let env = |row| Env {
+                    view: &view,
+                    params: &params,
+                    names: &names,
+                    row,
+                    aggregates: &[],
+                    memo: &memo,
+                };
+                let compiled = Compiled::new(&e, &env(&[]));
+                for row in &rows {
+                    let want = format!("{:?}", env(row.as_slice()).eval(&e));
+                    let got = format!("{:?}", compiled.eval(&env(row.as_slice())));
+                    assert_eq!(got, want, "{text} on {row:?}");
+                }
+                rows.len()
+            })
+            .sum();
+        assert_eq!(checked, exprs.len() * rows.len());
+    }
+}
