@@ -12,7 +12,7 @@ use diplograph::Database;
 use diplograph::graph::snapshot::Snapshot;
 use diplograph::log::MemoryLog;
 use diplograph::query::format::{Format, json, render};
-use diplograph::query::{ErrorKind, Outcome, QueryError, Session, Val, parser};
+use diplograph::query::{Cell, ErrorKind, Outcome, QueryError, Session, Val, parser};
 
 fn db_with(script: &str) -> Database<MemoryLog> {
     let mut db = Database::open(MemoryLog::new()).unwrap();
@@ -506,4 +506,37 @@ fn order_by_with_limit_gives_the_first_rows_of_the_full_order() {
         let want: Vec<_> = all.iter().skip(skip).take(limit).cloned().collect();
         assert_eq!(got, want, "{q}");
     }
+}
+
+/// Grouping by a property read through its column's codes (a scan builds the columns) must
+/// group as values do: `1` and `1.0` are one key, and a key variable that holds a map
+/// after nodes holds keys the groups by values from then on.
+#[test]
+fn grouping_by_coded_properties_groups_as_values_do() {
+    let mut db = db_with(SMALL);
+    let mut s = Session::new();
+    run(
+        &mut db,
+        &mut s,
+        r#"MATCH (a:Actor) WHERE a.n <= 100 SET a.k = CASE WHEN a.n % 2 = 0 THEN 1 ELSE 1.0 END"#,
+    )
+    .unwrap();
+    let rows =
+        |db: &mut Database<MemoryLog>, s: &mut Session, q: &str| run(db, s, q).unwrap().output.rows;
+    let mixed = rows(
+        &mut db,
+        &mut s,
+        "MATCH (a:Actor) RETURN a.k, count(*) ORDER BY count(*)",
+    );
+    assert_eq!(mixed.len(), 2, "{mixed:?}");
+    assert_eq!(mixed[1][1], Cell::Int(100), "{mixed:?}");
+    let late_map = rows(
+        &mut db,
+        &mut s,
+        "MATCH (a:Actor) WITH CASE WHEN a.n > 150 THEN {name: 'Actor 1'} ELSE a END AS x \
+         RETURN x.name, count(*) ORDER BY count(*) DESC, x.name LIMIT 2",
+    );
+    assert_eq!(late_map[0][0], Cell::Str("Actor 1".into()), "{late_map:?}");
+    assert_eq!(late_map[0][1], Cell::Int(51), "{late_map:?}");
+    assert_eq!(late_map[1][1], Cell::Int(1), "{late_map:?}");
 }

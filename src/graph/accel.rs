@@ -107,6 +107,30 @@ impl Column {
         }
     }
 
+    /// The code of node index `i`'s value in a coded column (code 0: no value); `None` for
+    /// a column of values, and for an index beyond the column. Equal codes are equal
+    /// values as query values too when [`Column::codes_equal_values`].
+    pub fn code(&self, i: usize) -> Option<u16> {
+        match self {
+            Column::Coded { codes, .. } => codes.get(i).copied(),
+            Column::Values(_) => None,
+        }
+    }
+
+    /// Whether [`Column::code`] answers: the column is coded, and no value is a float or
+    /// a list (whose equality as query values is not that of stored values: `1 = 1.0`).
+    pub fn codes_equal_values(&self) -> bool {
+        match self {
+            Column::Coded { values, .. } => values.iter().all(|v| {
+                matches!(
+                    v,
+                    Value::Null | Value::Bool(_) | Value::Int(_) | Value::Str(_) | Value::Date(_)
+                )
+            }),
+            Column::Values(_) => false,
+        }
+    }
+
     fn get(&self, i: usize) -> Option<&Value> {
         match self {
             Column::Values(v) => v.get(i),
@@ -147,6 +171,11 @@ impl Pieces {
     pub(crate) fn property(&self, n: NodeIndex, key: Sym) -> Option<Option<&Value>> {
         let column = self.columns.get(&key)?;
         Some(column.get(n.index()).filter(|v| !v.is_null()))
+    }
+
+    /// The column of property `key`, if laid out.
+    pub fn column(&self, key: Sym) -> Option<&Arc<Column>> {
+        self.columns.get(&key)
     }
 
     /// The external id of node `n`, if ids are laid out (and `n` is a node).

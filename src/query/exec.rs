@@ -29,7 +29,7 @@ use super::error::{Cause, ErrorKind, QueryError};
 use super::eval::{Env, Memo, Params, contains_aggregate, is_aggregate, walk};
 use super::value::{Cell, PathVal, Val};
 use crate::event::{Event, Name, Names, Props, Target};
-use crate::graph::accel::{Pieces, Wanted};
+use crate::graph::accel::{Column, Pieces, Wanted};
 use crate::graph::{Graph, Sym, View};
 use crate::time::{Date, DayRange, TxId, ValidTime};
 
@@ -2429,6 +2429,13 @@ struct Grouper {
     rows: usize,
     /// The keys and the calls' arguments, compiled for the rows' names on the first row.
     compiled: Option<(Vec<Compiled>, Vec<Option<Compiled>>)>,
+    /// When every key is `v.key` of a node with a column whose codes are its values
+    /// ([`Column::codes_equal_values`]): the keys' positions and columns. A row's key is
+    /// then its codes packed in a `u64`, grouped in `by_code`, with no value read, hashed
+    /// or copied. The first row that cannot be coded (its variable holds no node) turns
+    /// the grouper to values for good: the groups so far are keyed again by values.
+    coded: Option<Vec<(usize, Arc<Column>)>>,
+    by_code: FxHashMap<u64, usize>,
 }
 
 impl Grouper {
@@ -2482,38 +2489,115 @@ impl Grouper {
             key: SmallVec::new(),
             rows: 0,
             compiled: None,
+            coded: None,
+            by_code: FxHashMap::default(),
         })
+    }
+
+    /// Compiles the keys and arguments for `env`'s names, and codes the keys if it can.
+    fn compile(&mut self, env: &Env<'_>) {
+        let keys: Vec<Compiled> = self.keys.iter().map(|e| Compiled::new(e, env)).collect();
+        let args = self
+            .calls
+            .iter()
+            .map(|call| match &call.kind {
+                ExprKind::Call { args, .. } => Some(Compiled::new(&args[0], env)),
+                _ => None,
+            })
+            .collect();
+        // Four codes of 16 bits fit a u64. `id` falls back to the node's id when it is no
+        // property, which a column does not say.
+        let columns = |pieces: &Pieces| -> Option<Vec<(usize, Arc<Column>)>> {
+            keys.iter()
+                .zip(&self.keys)
+                .map(|(k, e)| {
+                    let (slot, sym) = k.slot_property()?;
+                    let named_id =
+                        matches!(&e.kind, ExprKind::Property(_, key) if key.node == "id");
+                    let column = pieces.column(sym).filter(|c| c.codes_equal_values())?;
+                    (!named_id).then(|| (slot, column.clone()))
+                })
+                .collect()
+        };
+        self.coded = env
+            .view
+            .pieces()
+            .filter(|_| (1..=4).contains(&keys.len()))
+            .and_then(columns);
+        self.compiled = Some((keys, args));
+    }
+
+    /// The row's key as codes, when the grouper codes keys and the row's variables hold
+    /// nodes (or null, whose property is null: code 0).
+    fn coded_key(&self, row: &[Val]) -> Option<u64> {
+        let coded = self.coded.as_ref()?;
+        let mut key = 0u64;
+        for (slot, column) in coded {
+            let code = match row.get(*slot)? {
+                Val::Node(n) => column.code(n.index())?,
+                Val::Null => 0,
+                _ => return None,
+            };
+            key = (key << 16) | u64::from(code);
+        }
+        Some(key)
+    }
+
+    /// Keys the groups made so far by their values (computed again on each group's first
+    /// row), for rows from now on to be grouped by value.
+    fn key_by_values(&mut self, env: &Env<'_>) -> Result<(), QueryError> {
+        self.by_code.clear();
+        let keys = self.compiled.iter().flat_map(|(keys, _)| keys);
+        for (g, (rep, _)) in self.groups.iter().enumerate() {
+            let at = Env { row: rep, ..*env };
+            let key = keys
+                .clone()
+                .map(|k| k.eval(&at))
+                .collect::<Result<SmallVec<[Val; 4]>, _>>()?;
+            self.index.insert(key, g);
+        }
+        Ok(())
+    }
+
+    fn new_group(&mut self, row: &[Val]) -> usize {
+        let accs = self.calls.iter().map(Acc::new).collect();
+        self.groups.push((row.to_vec(), accs));
+        self.groups.len() - 1
     }
 
     /// Adds one row, `env` evaluating on it.
     fn add(&mut self, env: &Env<'_>, row: &[Val]) -> Result<(), QueryError> {
         self.rows += 1;
         // Every row a grouper takes has the names of one clause.
-        let (keys, args) = self.compiled.get_or_insert_with(|| {
-            let keys = self.keys.iter().map(|e| Compiled::new(e, env)).collect();
-            let args = self
-                .calls
-                .iter()
-                .map(|call| match &call.kind {
-                    ExprKind::Call { args, .. } => Some(Compiled::new(&args[0], env)),
-                    _ => None,
-                })
-                .collect();
-            (keys, args)
-        });
-        self.key.clear();
-        for e in keys.iter() {
-            self.key.push(e.eval(env)?);
+        if self.compiled.is_none() {
+            self.compile(env);
         }
-        let g = match self.index.get(self.key.as_slice()) {
-            Some(&g) => g,
+        let g = match self.coded_key(row) {
+            Some(code) => match self.by_code.get(&code) {
+                Some(&g) => g,
+                None => {
+                    self.by_code.insert(code, self.groups.len());
+                    self.new_group(row)
+                }
+            },
             None => {
-                self.index.insert(self.key.clone(), self.groups.len());
-                let accs = self.calls.iter().map(Acc::new).collect();
-                self.groups.push((row.to_vec(), accs));
-                self.groups.len() - 1
+                if self.coded.take().is_some() {
+                    self.key_by_values(env)?;
+                }
+                self.key.clear();
+                for e in self.compiled.iter().flat_map(|(keys, _)| keys) {
+                    self.key.push(e.eval(env)?);
+                }
+                match self.index.get(self.key.as_slice()) {
+                    Some(&g) => g,
+                    None => {
+                        self.index.insert(self.key.clone(), self.groups.len());
+                        self.new_group(row)
+                    }
+                }
             }
         };
+        let args = self.compiled.as_ref().map_or(&[][..], |(_, args)| args);
         for ((acc, call), arg) in self.groups[g]
             .1
             .iter_mut()
@@ -2538,8 +2622,9 @@ enum Acc {
     Max(Option<Val>),
     Sum(Option<Val>),
     Avg(f64, u64),
-    /// The same, over distinct values only.
-    Distinct(Box<Acc>, FxHashSet<Val>),
+    /// The same, over distinct values only: nodes (by far the most counted) in a set of
+    /// their indices, other values in a set of values. A node equals only itself.
+    Distinct(Box<Acc>, FxHashSet<NodeIndex>, FxHashSet<Val>),
 }
 
 impl Acc {
@@ -2557,7 +2642,7 @@ impl Acc {
             _ => Acc::Count(0),
         };
         if distinct {
-            Acc::Distinct(Box::new(base), FxHashSet::default())
+            Acc::Distinct(Box::new(base), FxHashSet::default(), FxHashSet::default())
         } else {
             base
         }
@@ -2612,8 +2697,12 @@ impl Acc {
                     ));
                 }
             },
-            Acc::Distinct(inner, seen) => {
-                if seen.insert(v.clone()) {
+            Acc::Distinct(inner, nodes, others) => {
+                let new = match v {
+                    Val::Node(n) => nodes.insert(n),
+                    _ => others.insert(v.clone()),
+                };
+                if new {
                     inner.add(v, span)?;
                 }
             }
@@ -2629,7 +2718,7 @@ impl Acc {
             Acc::Sum(s) => s.unwrap_or(Val::Int(0)),
             Acc::Avg(_, 0) => Val::Null,
             Acc::Avg(total, n) => Val::Float(total / n as f64),
-            Acc::Distinct(inner, _) => inner.finish(),
+            Acc::Distinct(inner, ..) => inner.finish(),
         }
     }
 }
