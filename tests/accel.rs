@@ -26,6 +26,7 @@ const QUERIES: &[&str] = &[
     "MATCH (a:A) WITH collect(a) AS all MATCH (b:B)-[:R]->(c) WHERE NOT c IN all RETURN b.id, c.id",
     "MATCH (a:A)-[r]->(b) RETURN id(a), r.id, valid_from(r), valid_to(r), valid(r), valid_to(a)",
     "MATCH (a)-[r:S]->(b) WHERE valid_to(r) IS NULL RETURN a.id, count(*)",
+    "MATCH (a)-[r]->(b) WHERE valid_to(r) < date('2015') OR date('2025-06') <= valid_to(a) RETURN r.id",
     "MATCH (a:A)-[:R]->(b) RETURN a.k, b.k, count(DISTINCT b), count(*)",
     "MATCH (a:A) OPTIONAL MATCH (a)-[:R]->(b:B) RETURN b.k, count(b), count(*)",
     "MATCH (a) WITH CASE WHEN a.k = 1 THEN {k: 2} ELSE a END AS x RETURN x.k, count(*)",

@@ -28,7 +28,9 @@ use rustc_hash::{FxBuildHasher, FxHashMap};
 use smallvec::SmallVec;
 
 use crate::event::{Name, Props, TxHeader};
-use crate::time::packed::{pack_bound, pack_date, unpack_bound};
+use crate::time::packed::{
+    BOUND_OPEN, BOUND_UNKNOWN, pack_bound, pack_date, packed_days, unpack_bound,
+};
 use crate::time::{Bound, Date, Day, DayRange, TxId, ValidTime};
 use crate::value::Value;
 
@@ -99,6 +101,15 @@ impl Span {
     /// One end of the valid time: the start (`from`) or the end, unpacked alone.
     pub(crate) fn bound(&self, from: bool) -> Bound {
         unpack_bound(if from { self.from } else { self.to }).unwrap_or(Bound::Unknown)
+    }
+
+    /// The first and last day of one end's date (`from`: the start); `None` for an open
+    /// or unknown end. What [`Span::bound`] gives, without making the date.
+    pub(crate) fn bound_days(&self, from: bool) -> Option<(Day, Day)> {
+        match if from { self.from } else { self.to } {
+            BOUND_OPEN | BOUND_UNKNOWN => None,
+            packed => packed_days(packed),
+        }
     }
 
     pub(crate) fn overlaps(&self, range: DayRange) -> bool {

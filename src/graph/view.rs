@@ -483,6 +483,13 @@ impl<'v> NodeRef<'v> {
         self.view.node_valid(self.n, self.creation()).bound(from)
     }
 
+    /// The first and last day of [`NodeRef::valid_bound`]'s date; `None` for no date.
+    pub fn valid_bound_days(&self, from: bool) -> Option<(Day, Day)> {
+        self.view
+            .node_valid(self.n, self.creation())
+            .bound_days(from)
+    }
+
     /// Citation keys of the node's creation.
     pub fn sources(&self) -> Vec<&'v str> {
         self.view.names(self.creation().sources)
@@ -609,6 +616,11 @@ impl<'v> EdgeRef<'v> {
     /// One end of [`EdgeRef::valid`]: its start (`from`) or its end.
     pub fn valid_bound(&self, from: bool) -> Bound {
         self.view.edge_valid(self.e).bound(from)
+    }
+
+    /// The first and last day of [`EdgeRef::valid_bound`]'s date; `None` for no date.
+    pub fn valid_bound_days(&self, from: bool) -> Option<(Day, Day)> {
+        self.view.edge_valid(self.e).bound_days(from)
     }
 
     /// Citation keys of the edge's creation.

@@ -10,6 +10,7 @@
 //! tree it came from on every row.
 
 use crate::graph::Sym;
+use crate::time::Day;
 
 use super::ast::{BinaryOp, Expr, ExprKind, Span, UnaryOp};
 use super::error::QueryError;
@@ -44,6 +45,25 @@ pub enum Compiled {
         a: Box<Compiled>,
         b: Box<Compiled>,
         span: Span,
+    },
+    /// `valid_from(v) < date` and the like (`<`, `<=`, `>`, `>=`, either side): the days of
+    /// the bound of `v`'s valid time compared with the date's, as dates compare, without
+    /// making a date per row. `general` is the same comparison, for a row whose `v` holds
+    /// neither a node, a relationship nor null (and so fails as it would).
+    ValidCmp {
+        slot: usize,
+        from: bool,
+        op: BinaryOp,
+        date: (Day, Day),
+        date_first: bool,
+        general: Box<Compiled>,
+    },
+    /// `valid_from(v) IS [NOT] NULL`, `valid_to(v) …`: whether the bound is open or unknown.
+    ValidIsNull {
+        slot: usize,
+        from: bool,
+        negated: bool,
+        general: Box<Compiled>,
     },
     /// `NOT x`.
     Not(Box<Compiled>, Span),
@@ -85,14 +105,47 @@ impl Compiled {
                 b: sub(b),
                 spans: (a.span, b.span),
             },
-            ExprKind::Binary(op, a, b) => Compiled::Binary {
-                op: *op,
-                a: sub(a),
-                b: sub(b),
-                span: e.span,
-            },
+            ExprKind::Binary(op, a, b) => {
+                let general = Compiled::Binary {
+                    op: *op,
+                    a: sub(a),
+                    b: sub(b),
+                    span: e.span,
+                };
+                let Compiled::Binary { a: ca, b: cb, .. } = &general else {
+                    return general;
+                };
+                let ordering = matches!(
+                    op,
+                    BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+                );
+                let found = match (valid_call(a, env), valid_call(b, env), &**ca, &**cb) {
+                    (Some(v), None, _, Compiled::Const(Val::Date(d))) => Some((v, d, false)),
+                    (None, Some(v), Compiled::Const(Val::Date(d)), _) => Some((v, d, true)),
+                    _ => None,
+                };
+                match found {
+                    Some(((slot, from), d, date_first)) if ordering => Compiled::ValidCmp {
+                        slot,
+                        from,
+                        op: *op,
+                        date: (d.first_day(), d.last_day()),
+                        date_first,
+                        general: Box::new(general),
+                    },
+                    _ => general,
+                }
+            }
             ExprKind::Unary(UnaryOp::Not, x) => Compiled::Not(sub(x), x.span),
-            ExprKind::IsNull { expr, negated } => Compiled::IsNull(sub(expr), *negated),
+            ExprKind::IsNull { expr, negated } => match valid_call(expr, env) {
+                Some((slot, from)) => Compiled::ValidIsNull {
+                    slot,
+                    from,
+                    negated: *negated,
+                    general: Box::new(Compiled::IsNull(sub(expr), *negated)),
+                },
+                None => Compiled::IsNull(sub(expr), *negated),
+            },
             ExprKind::Call { name, args, .. } if !is_aggregate(&name.node) => Compiled::Call {
                 call: e.clone(),
                 args: args.iter().map(|a| Compiled::new(a, env)).collect(),
@@ -157,6 +210,41 @@ impl Compiled {
                 let y = b.eval(env)?;
                 env.binary_on(*op, &x, &y, *span)
             }
+            Compiled::ValidCmp {
+                slot,
+                from,
+                op,
+                date,
+                date_first,
+                general,
+            } => {
+                let Some(days) = bound_days(env, *slot, *from) else {
+                    return general.eval(env);
+                };
+                let Some(days) = days else {
+                    return Ok(Val::Null);
+                };
+                let o = if *date_first {
+                    date.cmp(&days)
+                } else {
+                    days.cmp(date)
+                };
+                Ok(Val::Bool(match op {
+                    BinaryOp::Lt => o.is_lt(),
+                    BinaryOp::Le => o.is_le(),
+                    BinaryOp::Gt => o.is_gt(),
+                    _ => o.is_ge(),
+                }))
+            }
+            Compiled::ValidIsNull {
+                slot,
+                from,
+                negated,
+                general,
+            } => match bound_days(env, *slot, *from) {
+                Some(days) => Ok(Val::Bool(days.is_none() != *negated)),
+                None => general.eval(env),
+            },
             Compiled::Not(x, span) => Ok(match x.eval(env)? {
                 Val::Bool(b) => Val::Bool(!b),
                 Val::Null => Val::Null,
@@ -181,6 +269,45 @@ impl Compiled {
     }
 }
 
+/// `valid_from(v)` or `valid_to(v)` of a variable in the row: its position, and whether it
+/// is the start.
+fn valid_call(e: &Expr, env: &Env<'_>) -> Option<(usize, bool)> {
+    let ExprKind::Call {
+        name,
+        distinct: false,
+        args,
+    } = &e.kind
+    else {
+        return None;
+    };
+    let from = if name.node.eq_ignore_ascii_case("valid_from") {
+        true
+    } else if name.node.eq_ignore_ascii_case("valid_to") {
+        false
+    } else {
+        return None;
+    };
+    match args.as_slice() {
+        [x] => match &x.kind {
+            ExprKind::Variable(v) => Some((env.names.iter().rposition(|n| n == v)?, from)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The days of one bound of the valid time of the node or relationship in `slot`, as
+/// `valid_from`/`valid_to` would give it: `Some(None)` for null (no such item in the view,
+/// null, an open or unknown bound), and `None` when the slot holds something else.
+fn bound_days(env: &Env<'_>, slot: usize, from: bool) -> Option<Option<(Day, Day)>> {
+    Some(match env.row.get(slot)? {
+        Val::Null => None,
+        Val::Edge(e) => env.view.edge_at(*e).and_then(|e| e.valid_bound_days(from)),
+        Val::Node(n) => env.view.node_at(*n).and_then(|n| n.valid_bound_days(from)),
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,8 +321,10 @@ mod tests {
     #[test]
     fn compiled_expressions_evaluate_as_their_trees() {
         let mut db = Database::open(MemoryLog::new()).unwrap();
-        let script = "CREATE (:A {id: 'a1', k: 1, name: 'one', d: date('2015-06-01')}), \
-                      (:A {id: 'a2', k: 2}), (:B {id: 'b1', k: 'x'})";
+        let script = "CREATE (:A {id: 'a1', k: 1, name: 'one', d: date('2015-06-01')}) \
+                      VALID FROM 2015-06 TO 2020; \
+                      CREATE (:A {id: 'a2', k: 2}) VALID FROM 2015-06-01; \
+                      CREATE (:B {id: 'b1', k: 'x'}) VALID FROM 19XX TO 2015-06-01";
         let mut session = Session::new();
         for st in parser::parse_script(script).unwrap().statements {
             session.execute(&mut db, script, &st).unwrap();
@@ -250,6 +379,15 @@ mod tests {
             "a.k + x",
             "x * 2 - 1",
             "a.d < date('2020-01-01')",
+            "valid_from(a) <= date('2015-06-01')",
+            "date('2015') < valid_from(a)",
+            "valid_to(a) > date('2015-06')",
+            "valid_to(b) >= date('2015-06-01')",
+            "valid_from(x) < date('2015')",
+            "valid_to(a) IS NULL",
+            "valid_from(b) IS NOT NULL",
+            "valid_to(x) IS NULL",
+            "valid_from(a) = date('2015')",
             "a.d < date('not a date')",
             "coalesce(a.name, b.k, 'none')",
             "size(l)",

@@ -146,6 +146,11 @@ impl Date {
     }
 }
 
+/// The first and last day a date of this precision covers.
+pub(crate) fn days_of(precision: Precision) -> Option<(Day, Day)> {
+    Some((first_day(precision)?, last_day(precision)?))
+}
+
 // Unspecified digits count away from zero: `19XX` is 1900–1999, `-19XX` is -1999 to -1900.
 fn first_day(precision: Precision) -> Option<Day> {
     let (y, m, d) = match precision {

@@ -1,7 +1,7 @@
 //! Dates and valid-time bounds packed into a `u32` each: the binary wire format of dates,
 //! and the compact form the graph stores.
 
-use super::{Bound, Date, Precision, Season};
+use super::{Bound, Date, Day, Precision, Season};
 
 /// The packed form of an open bound (`..`).
 pub const BOUND_OPEN: u32 = 0;
@@ -54,6 +54,20 @@ pub fn pack_date(d: Date) -> u32 {
 
 /// Unpacks a date; `None` for bits that name no real date.
 pub fn unpack_date(packed: u32) -> Option<Date> {
+    let (precision, certainty) = fields(packed)?;
+    let date = Date::from_precision(precision)?.with_certainty(certainty);
+    // Refuse bits the packing would not have produced (a round trip must be exact).
+    (pack_date(date) == packed).then_some(date)
+}
+
+/// The first and last day of the date that [`pack_date`] packed as `packed`, without
+/// making the date: what comparisons of dates look at (`Val::compare`).
+pub(crate) fn packed_days(packed: u32) -> Option<(Day, Day)> {
+    super::days_of(fields(packed)?.0)
+}
+
+/// The precision and certainty that the fields of `packed` name, if any.
+fn fields(packed: u32) -> Option<(Precision, super::Certainty)> {
     let year = i32::try_from(packed >> 16).ok()? - YEAR_OFFSET;
     let code = (packed >> 12) & 0xF;
     let month = (packed >> 7) & 0x1F;
@@ -83,7 +97,47 @@ pub fn unpack_date(packed: u32) -> Option<Date> {
         8 => Precision::DayOfMonth(year, month),
         _ => return None,
     };
-    let date = Date::from_precision(precision)?.with_certainty(certainty);
-    // Refuse bits the packing would not have produced (a round trip must be exact).
-    (pack_date(date) == packed).then_some(date)
+    Some((precision, certainty))
+}
+
+/// Dates of every precision and qualifier, negative years and both ends of the range: what
+/// tests of packing go through.
+#[cfg(test)]
+pub(crate) const EVERY_PRECISION: &[&str] = &[
+    "19XX",
+    "-19XX",
+    "198X",
+    "-198X",
+    "1985",
+    "1985-21",
+    "2019-24",
+    "2007-02",
+    "2008-02",
+    "2007-02-06",
+    "1931-XX",
+    "1931-XX-XX",
+    "1931-08-XX",
+    "-0500",
+    "0000",
+    "9999-12-31%",
+    "2004~",
+    "2004-06?",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The days read from packed bits are those of the date packed, at every precision.
+    #[test]
+    fn packed_days_are_the_dates_days() {
+        for text in EVERY_PRECISION {
+            let d = Date::parse(text).unwrap();
+            assert_eq!(
+                packed_days(pack_date(d)),
+                Some((d.first_day(), d.last_day())),
+                "{text}"
+            );
+        }
+    }
 }
