@@ -62,80 +62,75 @@ impl Adjacency {
     }
 }
 
-/// One property key's values, by node index. A key with few distinct values (a type, a
-/// country, a stage) keeps a two-byte code per node and each value once, so that a scan
-/// over half a million nodes reads a megabyte, not twelve.
+/// One property key's values, by node index: a code per node into the distinct values,
+/// kept once. Two bytes a code when there are at most 65,535 distinct values (a type, a
+/// country, a stage), four otherwise (names), so a scan over half a million nodes reads a
+/// megabyte or two, not twelve, and grouping by the key compares codes.
 #[derive(Debug)]
-pub enum Column {
-    /// Every node's value (`Null` for none).
-    Values(Box<[Value]>),
-    /// Every node's code into `values` (code 0 is `Null`).
-    Coded {
-        codes: Box<[u16]>,
-        values: Box<[Value]>,
-    },
+pub struct Column {
+    codes: Codes,
+    /// The distinct values; `values[0]` is `Null`, the code of a node without one.
+    values: Box<[Value]>,
+}
+
+#[derive(Debug)]
+enum Codes {
+    Short(Box<[u16]>),
+    Long(Box<[u32]>),
 }
 
 impl Column {
-    /// Values of every node index, coded when at most 65,535 distinct ones are not null.
-    fn of(values: Vec<Value>) -> Column {
+    /// The values of node indices `0..bound`, as `value_of` gives them.
+    fn of<'v>(bound: usize, value_of: impl Fn(usize) -> Option<&'v Value>) -> Column {
         let mut distinct: Vec<Value> = vec![Value::Null];
-        let mut code_of: FxHashMap<&Value, u16> = FxHashMap::default();
-        let mut codes = Vec::with_capacity(values.len());
-        for v in &values {
-            if v.is_null() {
-                codes.push(0);
-                continue;
-            }
-            let next = distinct.len();
-            let code = match code_of.get(v) {
-                Some(&c) => c,
-                None => match u16::try_from(next) {
-                    Ok(c) => {
-                        code_of.insert(v, c);
-                        distinct.push(v.clone());
-                        c
-                    }
-                    Err(_) => return Column::Values(values.into()),
-                },
+        let mut code_of: FxHashMap<&Value, u32> = FxHashMap::default();
+        let mut codes: Vec<u32> = Vec::with_capacity(bound);
+        for i in 0..bound {
+            let code = match value_of(i).filter(|v| !v.is_null()) {
+                None => 0,
+                Some(v) => *code_of.entry(v).or_insert_with(|| {
+                    distinct.push(v.clone());
+                    // More distinct values than u32 codes would need more nodes than
+                    // petgraph's u32 indices allow.
+                    u32::try_from(distinct.len() - 1).unwrap_or(u32::MAX)
+                }),
             };
             codes.push(code);
         }
-        Column::Coded {
-            codes: codes.into(),
+        let codes = if distinct.len() <= usize::from(u16::MAX) + 1 {
+            Codes::Short(codes.iter().map(|&c| c as u16).collect())
+        } else {
+            Codes::Long(codes.into())
+        };
+        Column {
+            codes,
             values: distinct.into(),
         }
     }
 
-    /// The code of node index `i`'s value in a coded column (code 0: no value); `None` for
-    /// a column of values, and for an index beyond the column. Equal codes are equal
-    /// values as query values too when [`Column::codes_equal_values`].
-    pub fn code(&self, i: usize) -> Option<u16> {
-        match self {
-            Column::Coded { codes, .. } => codes.get(i).copied(),
-            Column::Values(_) => None,
+    /// The code of node index `i`'s value (code 0: no value); `None` for an index beyond
+    /// the column. Equal codes are equal values as query values too when
+    /// [`Column::codes_equal_values`].
+    pub fn code(&self, i: usize) -> Option<u32> {
+        match &self.codes {
+            Codes::Short(codes) => codes.get(i).map(|&c| u32::from(c)),
+            Codes::Long(codes) => codes.get(i).copied(),
         }
     }
 
-    /// Whether [`Column::code`] answers: the column is coded, and no value is a float or
-    /// a list (whose equality as query values is not that of stored values: `1 = 1.0`).
+    /// Whether equal codes mean equal query values: no value is a float or a list (whose
+    /// equality as query values is not that of stored values: `1 = 1.0`).
     pub fn codes_equal_values(&self) -> bool {
-        match self {
-            Column::Coded { values, .. } => values.iter().all(|v| {
-                matches!(
-                    v,
-                    Value::Null | Value::Bool(_) | Value::Int(_) | Value::Str(_) | Value::Date(_)
-                )
-            }),
-            Column::Values(_) => false,
-        }
+        self.values.iter().all(|v| {
+            matches!(
+                v,
+                Value::Null | Value::Bool(_) | Value::Int(_) | Value::Str(_) | Value::Date(_)
+            )
+        })
     }
 
     fn get(&self, i: usize) -> Option<&Value> {
-        match self {
-            Column::Values(v) => v.get(i),
-            Column::Coded { codes, values } => values.get(usize::from(*codes.get(i)?)),
-        }
+        self.values.get(usize::try_from(self.code(i)?).ok()?)
     }
 }
 
@@ -274,15 +269,11 @@ impl Graph {
         }
         let mut columns = have.columns.clone();
         for key in missing_keys {
-            let values: Vec<Value> = (0..bound)
-                .map(|i| {
-                    view.node_at(NodeIndex::new(i))
-                        .and_then(|n| n.property_sym(key))
-                        .cloned()
-                        .unwrap_or(Value::Null)
-                })
-                .collect();
-            columns.insert(key, Arc::new(Column::of(values)));
+            let column = Column::of(bound, |i| {
+                view.node_at(NodeIndex::new(i))
+                    .and_then(|n| n.property_sym(key))
+            });
+            columns.insert(key, Arc::new(column));
         }
         let ids = match &have.ids {
             Some(ids) => Some(ids.clone()),

@@ -968,22 +968,33 @@ impl<'q> Executor<'q> {
 
         let mut table: Vec<(Row, Vec<Val>)> = Vec::new();
         if !aggregating {
+            let compiled: Vec<Compiled> = {
+                let env = self.env(view, names, &[]);
+                items.iter().map(|(_, e)| Compiled::new(e, &env)).collect()
+            };
+            let order: Vec<Compiled> = {
+                let env = self.env(view, &key_names, &[]);
+                p.order
+                    .iter()
+                    .map(|s| Compiled::new(&s.expr, &env))
+                    .collect()
+            };
             for row in &rows {
                 self.tick()?;
                 let env = self.env(view, names, row);
-                let out: Row = items
+                let out: Row = compiled
                     .iter()
-                    .map(|(_, e)| env.eval(e))
+                    .map(|e| e.eval(&env))
                     .collect::<Result<_, _>>()?;
-                let keys = if p.order.is_empty() {
+                let keys = if order.is_empty() {
                     Vec::new()
                 } else {
                     let mut full = row.clone();
                     full.extend(out.iter().cloned());
                     let env = self.env(view, &key_names, &full);
-                    p.order
+                    order
                         .iter()
-                        .map(|s| env.eval(&s.expr))
+                        .map(|e| e.eval(&env))
                         .collect::<Result<_, _>>()?
                 };
                 table.push((out, keys));
@@ -2431,11 +2442,11 @@ struct Grouper {
     compiled: Option<(Vec<Compiled>, Vec<Option<Compiled>>)>,
     /// When every key is `v.key` of a node with a column whose codes are its values
     /// ([`Column::codes_equal_values`]): the keys' positions and columns. A row's key is
-    /// then its codes packed in a `u64`, grouped in `by_code`, with no value read, hashed
+    /// then its codes packed in a `u128`, grouped in `by_code`, with no value read, hashed
     /// or copied. The first row that cannot be coded (its variable holds no node) turns
     /// the grouper to values for good: the groups so far are keyed again by values.
     coded: Option<Vec<(usize, Arc<Column>)>>,
-    by_code: FxHashMap<u64, usize>,
+    by_code: FxHashMap<u128, usize>,
 }
 
 impl Grouper {
@@ -2505,7 +2516,7 @@ impl Grouper {
                 _ => None,
             })
             .collect();
-        // Four codes of 16 bits fit a u64. `id` falls back to the node's id when it is no
+        // Four codes of 32 bits fit a u128. `id` falls back to the node's id when it is no
         // property, which a column does not say.
         let columns = |pieces: &Pieces| -> Option<Vec<(usize, Arc<Column>)>> {
             keys.iter()
@@ -2529,16 +2540,16 @@ impl Grouper {
 
     /// The row's key as codes, when the grouper codes keys and the row's variables hold
     /// nodes (or null, whose property is null: code 0).
-    fn coded_key(&self, row: &[Val]) -> Option<u64> {
+    fn coded_key(&self, row: &[Val]) -> Option<u128> {
         let coded = self.coded.as_ref()?;
-        let mut key = 0u64;
+        let mut key = 0u128;
         for (slot, column) in coded {
             let code = match row.get(*slot)? {
                 Val::Node(n) => column.code(n.index())?,
                 Val::Null => 0,
                 _ => return None,
             };
-            key = (key << 16) | u64::from(code);
+            key = (key << 32) | u128::from(code);
         }
         Some(key)
     }
