@@ -206,8 +206,10 @@ impl Compiled {
                 })
             }
             Compiled::Binary { op, a, b, span } => {
-                let x = a.eval(env)?;
-                let y = b.eval(env)?;
+                // Variables are read in place: a list bound before a MATCH (`NOT q IN
+                // direct`) is not copied per row.
+                let x = a.eval_ref(env)?;
+                let y = b.eval_ref(env)?;
                 env.binary_on(*op, &x, &y, *span)
             }
             Compiled::ValidCmp {
@@ -265,6 +267,18 @@ impl Compiled {
                 env.call(&name.node, name.span, &values, exprs, call.span)
             }
             Compiled::Other(e) => env.eval(e),
+        }
+    }
+}
+
+impl Compiled {
+    /// The value, borrowed from the row when this is a variable.
+    fn eval_ref<'r>(&self, env: &Env<'r>) -> Result<std::borrow::Cow<'r, Val>, QueryError> {
+        match self {
+            Compiled::Slot(i, _) if *i < env.row.len() => {
+                Ok(std::borrow::Cow::Borrowed(&env.row[*i]))
+            }
+            other => other.eval(env).map(std::borrow::Cow::Owned),
         }
     }
 }

@@ -229,28 +229,34 @@ impl<'q> Executor<'q> {
             Anchor::Label(l) => graph.label_count(l) * 16 >= bound,
             _ => false,
         };
-        // A walk's first step: from each start, about |edges of the type| / |nodes of the
-        // start's label| relationships (from a Stage, a sixth of all IN_STAGE ones).
+        // A walk's steps: from each node, about |edges of the type| / |nodes of its label|
+        // relationships (from a Stage, a sixth of all IN_STAGE ones); the walks visit
+        // about the product of the steps' fan-outs, from each row.
         let fan_out = |p: &PathPlan<'_>| -> usize {
-            let Some((rp, _)) = p.rels.first() else {
-                return 0;
-            };
-            let edges: usize = rp.types.iter().map(|t| graph.type_count(&t.node)).sum();
-            let edges = if rp.types.is_empty() {
-                graph.edge_count()
-            } else {
-                edges
-            };
-            let starts = p.nodes[0]
-                .labels
-                .first()
-                .map_or(bound, |l| graph.label_count(&l.node));
-            edges / starts.max(1)
+            p.rels
+                .iter()
+                .zip(&p.nodes)
+                .map(|((rp, _), np)| {
+                    let edges: usize = rp.types.iter().map(|t| graph.type_count(&t.node)).sum();
+                    let edges = if rp.types.is_empty() {
+                        graph.edge_count()
+                    } else {
+                        edges
+                    };
+                    let from = np
+                        .labels
+                        .first()
+                        .map_or(bound, |l| graph.label_count(&l.node));
+                    (edges / from.max(1)).max(1)
+                })
+                .fold(1usize, usize::saturating_mul)
         };
+        // Rows in the hundreds, each walking from a node bound before (whose label the
+        // estimate does not know), also make it worth it.
         let walks = plans
             .iter()
-            .any(|p| !p.rels.is_empty() && rows.saturating_mul(fan_out(p).max(1)) * 16 >= bound)
-            || (rows >= 1024 && plans.iter().any(|p| !p.rels.is_empty()));
+            .any(|p| !p.rels.is_empty() && rows.saturating_mul(fan_out(p)) * 16 >= bound)
+            || (rows >= 256 && plans.iter().any(|p| !p.rels.is_empty()));
         if !walks && !plans.iter().any(|p| large(&p.anchor)) {
             return None;
         }
