@@ -112,6 +112,15 @@ impl Span {
         }
     }
 
+    /// Whether one end (`from`: the start) is a date, not open or unknown: whether
+    /// [`Span::bound`] gives a date (the bits were packed from one, so they unpack).
+    pub(crate) fn bound_is_date(&self, from: bool) -> bool {
+        !matches!(
+            if from { self.from } else { self.to },
+            BOUND_OPEN | BOUND_UNKNOWN
+        )
+    }
+
     pub(crate) fn overlaps(&self, range: DayRange) -> bool {
         self.first <= range.last && self.last >= range.first
     }

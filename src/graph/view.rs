@@ -490,6 +490,13 @@ impl<'v> NodeRef<'v> {
             .bound_days(from)
     }
 
+    /// Whether [`NodeRef::valid_bound`] is a date.
+    pub fn valid_bound_is_date(&self, from: bool) -> bool {
+        self.view
+            .node_valid(self.n, self.creation())
+            .bound_is_date(from)
+    }
+
     /// Citation keys of the node's creation.
     pub fn sources(&self) -> Vec<&'v str> {
         self.view.names(self.creation().sources)
@@ -621,6 +628,11 @@ impl<'v> EdgeRef<'v> {
     /// The first and last day of [`EdgeRef::valid_bound`]'s date; `None` for no date.
     pub fn valid_bound_days(&self, from: bool) -> Option<(Day, Day)> {
         self.view.edge_valid(self.e).bound_days(from)
+    }
+
+    /// Whether [`EdgeRef::valid_bound`] is a date.
+    pub fn valid_bound_is_date(&self, from: bool) -> bool {
+        self.view.edge_valid(self.e).bound_is_date(from)
     }
 
     /// Citation keys of the edge's creation.

@@ -243,10 +243,21 @@ impl Compiled {
                 from,
                 negated,
                 general,
-            } => match bound_days(env, *slot, *from) {
-                Some(days) => Ok(Val::Bool(days.is_none() != *negated)),
-                None => general.eval(env),
-            },
+            } => {
+                let is_date = match env.row.get(*slot) {
+                    Some(Val::Null) => false,
+                    Some(Val::Edge(e)) => env
+                        .view
+                        .edge_at(*e)
+                        .is_some_and(|e| e.valid_bound_is_date(*from)),
+                    Some(Val::Node(n)) => env
+                        .view
+                        .node_at(*n)
+                        .is_some_and(|n| n.valid_bound_is_date(*from)),
+                    _ => return general.eval(env),
+                };
+                Ok(Val::Bool(is_date == *negated))
+            }
             Compiled::Not(x, span) => Ok(match x.eval(env)? {
                 Val::Bool(b) => Val::Bool(!b),
                 Val::Null => Val::Null,
