@@ -1127,7 +1127,16 @@ impl<'q> Executor<'q> {
                 calls.iter().map(Acc::new).collect(),
             ));
         }
-        let mut table = Vec::new();
+        let compiled: Vec<Compiled> = {
+            let env = self.env(view, names, &[]);
+            items.iter().map(|(_, e)| Compiled::new(e, &env)).collect()
+        };
+        let order: Vec<Compiled> = {
+            let env = self.env(view, key_names, &[]);
+            p.order.iter().map(|s| Compiled::new(&s.expr, &env)).collect()
+        };
+        let mut table = Vec::with_capacity(groups.len());
+        let mut full: Row = Vec::new();
         for (rep, accs) in groups {
             let values: Vec<(Span, Val)> = calls
                 .iter()
@@ -1142,25 +1151,29 @@ impl<'q> Executor<'q> {
                 aggregates: &values,
                 memo: &self.memo,
             };
-            let out: Row = items
+            let out: Row = compiled
                 .iter()
-                .map(|(_, e)| env.eval(e))
+                .map(|e| e.eval(&env))
                 .collect::<Result<_, _>>()?;
-            let mut full = rep.clone();
-            full.extend(out.iter().cloned());
-            let env = Env {
-                view,
-                params: self.params,
-                names: key_names,
-                row: &full,
-                aggregates: &values,
-                memo: &self.memo,
+            let sort: Vec<Val> = if order.is_empty() {
+                Vec::new()
+            } else {
+                full.clear();
+                full.extend(rep.iter().cloned());
+                full.extend(out.iter().cloned());
+                let env = Env {
+                    view,
+                    params: self.params,
+                    names: key_names,
+                    row: &full,
+                    aggregates: &values,
+                    memo: &self.memo,
+                };
+                order
+                    .iter()
+                    .map(|e| e.eval(&env))
+                    .collect::<Result<_, _>>()?
             };
-            let sort: Vec<Val> = p
-                .order
-                .iter()
-                .map(|s| env.eval(&s.expr))
-                .collect::<Result<_, _>>()?;
             table.push((out, sort));
         }
         Ok(table)
