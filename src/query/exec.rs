@@ -1133,7 +1133,10 @@ impl<'q> Executor<'q> {
         };
         let order: Vec<Compiled> = {
             let env = self.env(view, key_names, &[]);
-            p.order.iter().map(|s| Compiled::new(&s.expr, &env)).collect()
+            p.order
+                .iter()
+                .map(|s| Compiled::new(&s.expr, &env))
+                .collect()
         };
         let mut table = Vec::with_capacity(groups.len());
         let mut full: Row = Vec::new();
