@@ -364,6 +364,14 @@ fn run(args: Args) -> Result<(), CliError> {
 }
 
 fn main() -> ExitCode {
+    // mimalloc asks the kernel for transparent huge pages, and on this machine a fault of
+    // one often costs far more than the small pages it replaces: opening the scale-10
+    // workload took 3.7–6.0 s with them (median 5.4, system time 1.1–3.7 s) and 4.0–4.6 s
+    // without (median 4.2, system time 1.1–1.3 s), four interleaved runs each; a scale-1
+    // import 0.73–1.10 s against 0.79–0.87 s. Queries ran alike. So: none, for this
+    // process only.
+    #[cfg(target_os = "linux")]
+    let _ = nix::sys::prctl::set_thp_disable(true);
     // The storage engine panics on some kinds of file damage; the log catches that and
     // reports the file as damaged, so its panic message would only be noise.
     let default_hook = std::panic::take_hook();
