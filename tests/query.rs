@@ -540,3 +540,25 @@ fn grouping_by_coded_properties_groups_as_values_do() {
     assert_eq!(late_map[0][1], Cell::Int(51), "{late_map:?}");
     assert_eq!(late_map[1][1], Cell::Int(1), "{late_map:?}");
 }
+
+/// `count(DISTINCT …)` lists nodes and deduplicates them by sorting now and then; it must
+/// count what `collect(DISTINCT …)` (a set, checked per row) collects, for many repeats of
+/// each node, and for nodes mixed with other values and nulls.
+#[test]
+fn count_distinct_counts_what_collect_distinct_collects() {
+    let mut db = db_with(SMALL);
+    let mut s = Session::new();
+    let q = "UNWIND range(1, 30) AS i MATCH (a:Actor) \
+             WITH i % 3 AS k, a, CASE WHEN a.n % 2 = 0 THEN a WHEN a.n % 5 = 0 THEN null ELSE a.n % 7 END AS x \
+             RETURN k, count(DISTINCT a), size(collect(DISTINCT a)), \
+                    count(DISTINCT x), size(collect(DISTINCT x)) ORDER BY k";
+    let rows = run(&mut db, &mut s, q).unwrap().output.rows;
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    for r in &rows {
+        assert_eq!(r[1], Cell::Int(200), "{r:?}");
+        assert_eq!(r[1], r[2], "{r:?}");
+        // 100 even actors, and n % 7 of the 80 odd ones not divisible by 5: 0..=6.
+        assert_eq!(r[3], Cell::Int(107), "{r:?}");
+        assert_eq!(r[3], r[4], "{r:?}");
+    }
+}
