@@ -164,7 +164,14 @@ pub struct Memo {
 
 struct ListEntry {
     list: Arc<Vec<Val>>,
-    set: Option<std::rc::Rc<rustc_hash::FxHashSet<Val>>>,
+    set: Option<ListSet>,
+}
+
+/// A long list's items as a set: of node indices when every item is a node (a list
+/// collected from a MATCH), a smaller set to look in than one of values.
+enum ListSet {
+    Nodes(rustc_hash::FxHashSet<petgraph::stable_graph::NodeIndex>),
+    Values(rustc_hash::FxHashSet<Val>),
 }
 
 /// Whether `e` has the same value on every row of a query: no variable, property, aggregate
@@ -277,9 +284,24 @@ impl Memo {
             if items.iter().any(|v| matches!(v, Val::Null | Val::List(_))) {
                 return None;
             }
-            entry.set = Some(std::rc::Rc::new(items.iter().cloned().collect()));
+            let nodes: Option<rustc_hash::FxHashSet<_>> = items
+                .iter()
+                .map(|v| match v {
+                    Val::Node(n) => Some(*n),
+                    _ => None,
+                })
+                .collect();
+            entry.set = Some(match nodes {
+                Some(nodes) => ListSet::Nodes(nodes),
+                None => ListSet::Values(items.iter().cloned().collect()),
+            });
         }
-        entry.set.as_ref().map(|set| set.contains(x))
+        entry.set.as_ref().map(|set| match (set, x) {
+            (ListSet::Nodes(nodes), Val::Node(n)) => nodes.contains(n),
+            // A node equals only a node.
+            (ListSet::Nodes(_), _) => false,
+            (ListSet::Values(values), x) => values.contains(x),
+        })
     }
 }
 

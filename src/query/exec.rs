@@ -9,6 +9,7 @@
 //! Reads never do I/O; writing clauses hand their events to a [`Host`], which validates and
 //! appends them (see `session.rs`), and later clauses read what was written.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -2006,7 +2007,7 @@ impl Emit<'_> {
     }
 }
 
-impl Matcher<'_, '_, '_> {
+impl<'m> Matcher<'m, '_, '_> {
     fn env(&self) -> Env<'_> {
         Env {
             view: self.view,
@@ -2064,14 +2065,29 @@ impl Matcher<'_, '_, '_> {
 
     /// Edges shown from `n` in direction `d`, of a type `rp` allows, with the node at their
     /// other end. Types are compared as symbols, before the (dearer) visibility check.
-    fn neighbours(&self, n: NodeIndex, d: Direction, i: usize) -> Vec<(EdgeIndex, NodeIndex)> {
-        let graph = self.view.graph();
+    /// One type in one direction, laid out, is borrowed as it is: no list is made.
+    fn neighbours(
+        &self,
+        n: NodeIndex,
+        d: Direction,
+        i: usize,
+    ) -> Cow<'m, [(EdgeIndex, NodeIndex)]> {
+        let view: &'m View<'_> = self.view;
+        let graph = view.graph();
         let (types, possible) = &self.syms.types[i];
         if !possible {
-            return Vec::new();
+            return Cow::Borrowed(&[]);
         }
         let mut out = Vec::new();
-        if let (Some(pieces), [t]) = (self.view.pieces(), types.as_slice()) {
+        if let (Some(pieces), [t]) = (view.pieces(), types.as_slice()) {
+            let one_way = match d {
+                Direction::Right => pieces.adjacency(*t, Dir::Outgoing),
+                Direction::Left => pieces.adjacency(*t, Dir::Incoming),
+                Direction::Both => None,
+            };
+            if let Some(adj) = one_way {
+                return Cow::Borrowed(adj.of(n));
+            }
             let laid_out = |dir| pieces.adjacency(*t, dir);
             let outgoing = matches!(d, Direction::Right | Direction::Both);
             let incoming = matches!(d, Direction::Left | Direction::Both);
@@ -2087,7 +2103,7 @@ impl Matcher<'_, '_, '_> {
                     let both = d == Direction::Both;
                     out.extend(adj.of(n).iter().filter(|&&(_, m)| !(both && m == n)));
                 }
-                return out;
+                return Cow::Owned(out);
             }
         }
         let allowed = |e: EdgeIndex| {
@@ -2112,7 +2128,7 @@ impl Matcher<'_, '_, '_> {
                     .map(|e| (e.id(), e.source())),
             );
         }
-        out
+        Cow::Owned(out)
     }
 
     /// Matches relationship `i` and what follows, from the last node of the trail.
@@ -2124,7 +2140,7 @@ impl Matcher<'_, '_, '_> {
         let cur = *self.nodes.last().unwrap_or(&NodeIndex::end());
         match rp.length {
             None => {
-                for (e, next) in self.neighbours(cur, d, i) {
+                for &(e, next) in self.neighbours(cur, d, i).iter() {
                     self.exec.tick()?;
                     if self.used.contains(&e) || !self.rel_ok(rp, e)? {
                         continue;
@@ -2211,7 +2227,7 @@ impl Matcher<'_, '_, '_> {
                 ),
             ));
         }
-        for (e, next) in self.neighbours(cur, d, i) {
+        for &(e, next) in self.neighbours(cur, d, i).iter() {
             self.exec.tick()?;
             if self.used.contains(&e) || !self.rel_ok(rp, e)? {
                 continue;
@@ -2294,7 +2310,7 @@ impl Matcher<'_, '_, '_> {
             depth += 1;
             let mut next = Vec::new();
             for &n in &frontier {
-                for (e, m) in self.neighbours(n, d, 0) {
+                for &(e, m) in self.neighbours(n, d, 0).iter() {
                     self.exec.tick()?;
                     if !self.rel_ok(rp, e)? {
                         continue;
@@ -2385,7 +2401,7 @@ impl Matcher<'_, '_, '_> {
             let frontier = std::mem::take(&mut frontiers[side]);
             let mut next = Vec::new();
             for n in frontier {
-                for (e, m) in self.neighbours(n, dir, 0) {
+                for &(e, m) in self.neighbours(n, dir, 0).iter() {
                     self.exec.tick()?;
                     if sides[side].contains_key(&m) || !self.rel_ok(rp, e)? {
                         continue;
