@@ -159,7 +159,9 @@ pub struct Memo {
     spans: Vec<Span>,
     constants: std::cell::RefCell<rustc_hash::FxHashMap<Span, (Expr, Val)>>,
     lists: std::cell::RefCell<Vec<ListEntry>>,
-    symbols: std::cell::RefCell<Vec<(smol_str::SmolStr, crate::graph::Sym)>>,
+    symbols: std::cell::RefCell<Vec<(smol_str::SmolStr, Option<crate::graph::Sym>)>>,
+    /// The statement writes nothing: a key with no symbol will not get one during it.
+    read_only: bool,
 }
 
 struct ListEntry {
@@ -189,18 +191,25 @@ pub(crate) fn is_constant(e: &Expr) -> bool {
 
 impl Memo {
     /// The graph's symbol for a property key the query names. The query's keys are few: a
-    /// short list, searched by name. A key with no symbol yet is not remembered (a write of
-    /// this very statement may give it one).
+    /// short list, searched by name. A key with no symbol yet is remembered as such only by
+    /// a statement that writes nothing (a write of this very statement may give it one):
+    /// `g.id`, where `id` is no property but the node's id, then costs no lookup per row.
     fn symbol(&self, view: &View<'_>, key: &str) -> Option<crate::graph::Sym> {
         let mut symbols = self.symbols.borrow_mut();
         if let Some((_, s)) = symbols.iter().find(|(n, _)| n == key) {
-            return Some(*s);
+            return *s;
         }
-        let s = view.graph().symbol(key)?;
-        if symbols.len() < 32 {
+        let s = view.graph().symbol(key);
+        if symbols.len() < 32 && (s.is_some() || self.read_only) {
             symbols.push((smol_str::SmolStr::new(key), s));
         }
-        Some(s)
+        s
+    }
+
+    /// Marks the memo's statement as one that writes nothing.
+    pub fn read_only(mut self, read_only: bool) -> Memo {
+        self.read_only = read_only;
+        self
     }
 
     /// A memo for a query whose reading clauses have these expressions: it knows their

@@ -304,7 +304,7 @@ impl<'q> Executor<'q> {
             });
             found
         });
-        self.memo = Memo::for_query(&exprs);
+        self.memo = Memo::for_query(&exprs).read_only(self.reading);
         self.run_clauses(host, &query.clauses, Vec::new(), vec![Vec::new()])
     }
 
