@@ -562,3 +562,36 @@ fn count_distinct_counts_what_collect_distinct_collects() {
         assert_eq!(r[3], r[4], "{r:?}");
     }
 }
+
+/// A constant is computed on the first row that needs it: a bad one fails a clause with rows,
+/// as the tree would, and not one without; and a walk's estimated size, the product of many
+/// steps' fan-outs, does not overflow.
+#[test]
+fn constants_wait_for_a_row_and_long_walks_estimate_without_overflow() {
+    let mut db = db_with(SMALL);
+    let mut s = Session::new();
+    let none = run(
+        &mut db,
+        &mut s,
+        "MATCH (a:Nothing) WHERE a.n + 0 IN range(1, 'x') RETURN a",
+    );
+    assert!(none.unwrap().output.rows.is_empty());
+    let err = run(
+        &mut db,
+        &mut s,
+        "MATCH (a:Actor) WHERE a.n + 0 IN range(1, 'x') RETURN a",
+    )
+    .unwrap_err();
+    assert!(err.message.contains("range"), "{}", err.message);
+    run(
+        &mut db,
+        &mut s,
+        r#"MATCH (a:Actor) WITH collect(a) AS all UNWIND all AS x UNWIND all AS y
+           WITH x, y WHERE x.n <= 100 AND y.n <= 100 CREATE (x)-[:T]->(y) SOURCE "k""#,
+    )
+    .unwrap();
+    let long = "MATCH (a:Rare)-[:T]->(b:Rare)-[:T]->(c:Rare)-[:T]->(d:Rare)-[:T]->(e:Rare)\
+                -[:T]->(f:Rare)-[:T]->(g:Rare)-[:T]->(h) RETURN count(*)";
+    let rows = run(&mut db, &mut s, long).unwrap().output.rows;
+    assert_eq!(rows, vec![vec![Cell::Int(0)]]);
+}

@@ -21,8 +21,15 @@ use super::value::Val;
 /// whose names are the ones it was compiled with.
 #[derive(Debug)]
 pub enum Compiled {
-    /// A value computed once.
+    /// A value computed when compiling: a literal, or `date` of literals.
     Const(Val),
+    /// A constant computed on the first row that needs it (`range(1, 1000000)` is not built
+    /// for a clause that matches nothing), then reused; an error is not kept, so every row
+    /// gets it as the tree would give it.
+    Lazy {
+        e: Expr,
+        value: std::cell::OnceCell<Val>,
+    },
     /// A variable, by its position in the row.
     Slot(usize, Span),
     /// `x.key`, with the key's symbol when the graph had one.
@@ -80,11 +87,16 @@ impl Compiled {
     /// `e` resolved against `env`'s names, the graph's symbols and the query's constants.
     pub fn new(e: &Expr, env: &Env<'_>) -> Compiled {
         if is_constant(e) {
-            // A constant that fails (a bad date) is left to fail on the first row, as it
-            // would have: no row, no error.
-            return match env.eval(e) {
-                Ok(v) => Compiled::Const(v),
-                Err(_) => Compiled::Other(e.clone()),
+            // A cheap constant that fails (a bad date) is left to fail on the first row, as
+            // it would have: no row, no error.
+            if cheap(e)
+                && let Ok(v) = env.eval(e)
+            {
+                return Compiled::Const(v);
+            }
+            return Compiled::Lazy {
+                e: e.clone(),
+                value: std::cell::OnceCell::new(),
             };
         }
         let sub = |x: &Expr| Box::new(Compiled::new(x, env));
@@ -182,8 +194,16 @@ impl Compiled {
     pub fn eval(&self, env: &Env<'_>) -> Result<Val, QueryError> {
         match self {
             Compiled::Const(v) => Ok(v.clone()),
+            Compiled::Lazy { e, value } => {
+                if let Some(v) = value.get() {
+                    return Ok(v.clone());
+                }
+                let v = env.eval(e)?;
+                Ok(value.get_or_init(|| v).clone())
+            }
             Compiled::Slot(i, span) => env.row.get(*i).cloned().ok_or_else(|| {
-                QueryError::semantic(*span, format!("unknown variable `{}`", env.names[*i]))
+                let name = env.names.get(*i).map_or("?", String::as_str);
+                QueryError::semantic(*span, format!("unknown variable `{name}`"))
             }),
             Compiled::Property { of, key, sym, span } => match &**of {
                 Compiled::Slot(i, _) if *i < env.row.len() => {
@@ -291,6 +311,19 @@ impl Compiled {
             }
             other => other.eval(env).map(std::borrow::Cow::Owned),
         }
+    }
+}
+
+/// A constant worth computing while compiling, whatever the rows: a literal, or `date` of
+/// literals (what a valid-time comparison compares with).
+fn cheap(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Literal(_) => true,
+        ExprKind::Call { name, args, .. } => {
+            name.node.eq_ignore_ascii_case("date")
+                && args.iter().all(|a| matches!(a.kind, ExprKind::Literal(_)))
+        }
+        _ => false,
     }
 }
 

@@ -254,10 +254,9 @@ impl<'q> Executor<'q> {
         };
         // Rows in the hundreds, each walking from a node bound before (whose label the
         // estimate does not know), also make it worth it.
-        let walks = plans
-            .iter()
-            .any(|p| !p.rels.is_empty() && rows.saturating_mul(fan_out(p)) * 16 >= bound)
-            || (rows >= 256 && plans.iter().any(|p| !p.rels.is_empty()));
+        let walks = plans.iter().any(|p| {
+            !p.rels.is_empty() && rows.saturating_mul(fan_out(p)).saturating_mul(16) >= bound
+        }) || (rows >= 256 && plans.iter().any(|p| !p.rels.is_empty()));
         if !walks && !plans.iter().any(|p| large(&p.anchor)) {
             return None;
         }
