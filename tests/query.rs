@@ -473,6 +473,19 @@ fn grouping_as_matches_are_found_answers_as_grouping_held_rows() {
             "MATCH (a:Actor)",
             "WITH a.n % 2 AS odd, count(*) AS n RETURN odd, n ORDER BY odd",
         ),
+        // No aggregate: each match projected as it is found.
+        (
+            "MATCH (a:Actor)-[:NEXT]->(b)",
+            "RETURN a.n, b.n, a.n + b.n AS s",
+        ),
+        (
+            "MATCH (a:Actor) OPTIONAL MATCH (a)-[:NEXT]->(b)",
+            "RETURN a.n, b.n",
+        ),
+        (
+            "MATCH (a:Actor)-[:NEXT*1..2]->(c)",
+            "WITH a, c MATCH (c)-[:NEXT]->(d) RETURN a.n, d.n",
+        ),
     ];
     for (m, rest) in pairs {
         let streamed = format!("{m} {rest}");

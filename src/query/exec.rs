@@ -973,7 +973,14 @@ impl<'q> Executor<'q> {
         key_names.extend(out_names.iter().cloned());
 
         let mut table: Vec<(Row, Vec<Val>)> = Vec::new();
-        if !aggregating {
+        if !aggregating && let Some(g) = grouped {
+            // Projected as the matches were found.
+            table = g
+                .groups
+                .into_iter()
+                .map(|(out, _)| (out, Vec::new()))
+                .collect();
+        } else if !aggregating {
             let compiled: Vec<Compiled> = {
                 let env = self.env(view, names, &[]);
                 items.iter().map(|(_, e)| Compiled::new(e, &env)).collect()
@@ -2620,6 +2627,17 @@ impl Grouper {
         if self.compiled.is_none() {
             self.compile(env);
         }
+        // No aggregate: each row is projected, in the order it comes.
+        if self.calls.is_empty() {
+            let out = self
+                .compiled
+                .iter()
+                .flat_map(|(keys, _)| keys)
+                .map(|k| k.eval(env))
+                .collect::<Result<Row, _>>()?;
+            self.groups.push((out, Vec::new()));
+            return Ok(());
+        }
         let g = match self.coded_key(row) {
             Some(code) => match self.by_code.get(&code) {
                 Some(&g) => g,
@@ -2829,10 +2847,17 @@ fn projection_items(p: &Projection) -> Vec<(String, Expr)> {
         .collect()
 }
 
-/// A projection that aggregates over every row (no `*`): the `MATCH` before it may hand
-/// it each match as found, keeping one row per group instead of every row.
+/// A projection the `MATCH` before it may hand each match as found: one that aggregates
+/// over every row (no `*`), keeping one row per group instead of every row, or a plain one
+/// (no `*`, `DISTINCT`, `ORDER BY`, `SKIP`, `LIMIT` or `WHERE`), keeping each match's
+/// projected row instead of the match.
 fn groups_as_it_goes(p: &Projection) -> bool {
-    !p.star && p.items.iter().any(|i| contains_aggregate(&i.expr))
+    let plain = p.order.is_empty()
+        && !p.distinct
+        && p.skip.is_none()
+        && p.limit.is_none()
+        && p.filter.is_none();
+    !p.star && (plain || p.items.iter().any(|i| contains_aggregate(&i.expr)))
 }
 
 /// Every property key a query names, in patterns and expressions, without repeats.
