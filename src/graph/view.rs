@@ -480,21 +480,12 @@ impl<'v> NodeRef<'v> {
 
     /// One end of [`NodeRef::valid`]: its start (`from`) or its end.
     pub fn valid_bound(&self, from: bool) -> Bound {
-        self.view.node_valid(self.n, self.creation()).bound(from)
+        self.valid_span().bound(from)
     }
 
-    /// The first and last day of [`NodeRef::valid_bound`]'s date; `None` for no date.
-    pub fn valid_bound_days(&self, from: bool) -> Option<(Day, Day)> {
-        self.view
-            .node_valid(self.n, self.creation())
-            .bound_days(from)
-    }
-
-    /// Whether [`NodeRef::valid_bound`] is a date.
-    pub fn valid_bound_is_date(&self, from: bool) -> bool {
-        self.view
-            .node_valid(self.n, self.creation())
-            .bound_is_date(from)
+    /// [`NodeRef::valid`] as stored, for reading its days without making dates.
+    pub(crate) fn valid_span(&self) -> Span {
+        self.view.node_valid(self.n, self.creation())
     }
 
     /// Citation keys of the node's creation.
@@ -622,17 +613,12 @@ impl<'v> EdgeRef<'v> {
 
     /// One end of [`EdgeRef::valid`]: its start (`from`) or its end.
     pub fn valid_bound(&self, from: bool) -> Bound {
-        self.view.edge_valid(self.e).bound(from)
+        self.valid_span().bound(from)
     }
 
-    /// The first and last day of [`EdgeRef::valid_bound`]'s date; `None` for no date.
-    pub fn valid_bound_days(&self, from: bool) -> Option<(Day, Day)> {
-        self.view.edge_valid(self.e).bound_days(from)
-    }
-
-    /// Whether [`EdgeRef::valid_bound`] is a date.
-    pub fn valid_bound_is_date(&self, from: bool) -> bool {
-        self.view.edge_valid(self.e).bound_is_date(from)
+    /// [`EdgeRef::valid`] as stored, for reading its days without making dates.
+    pub(crate) fn valid_span(&self) -> Span {
+        self.view.edge_valid(self.e)
     }
 
     /// Citation keys of the edge's creation.

@@ -9,7 +9,7 @@
 //! evaluated as before, so a compiled expression gives the same value or error as the
 //! tree it came from on every row.
 
-use crate::graph::Sym;
+use crate::graph::{Span as ValidSpan, Sym};
 use crate::time::Day;
 
 use super::ast::{BinaryOp, Expr, ExprKind, Span, UnaryOp};
@@ -118,30 +118,29 @@ impl Compiled {
                 spans: (a.span, b.span),
             },
             ExprKind::Binary(op, a, b) => {
-                let general = Compiled::Binary {
-                    op: *op,
-                    a: sub(a),
-                    b: sub(b),
-                    span: e.span,
-                };
-                let Compiled::Binary { a: ca, b: cb, .. } = &general else {
-                    return general;
-                };
+                let (ca, cb) = (sub(a), sub(b));
                 let ordering = matches!(
                     op,
                     BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
                 );
-                let found = match (valid_call(a, env), valid_call(b, env), &**ca, &**cb) {
-                    (Some(v), None, _, Compiled::Const(Val::Date(d))) => Some((v, d, false)),
-                    (None, Some(v), Compiled::Const(Val::Date(d)), _) => Some((v, d, true)),
+                let days = |d: &crate::time::Date| (d.first_day(), d.last_day());
+                let valid = match (valid_call(a, env), valid_call(b, env), &*ca, &*cb) {
+                    (Some(v), None, _, Compiled::Const(Val::Date(d))) => Some((v, days(d), false)),
+                    (None, Some(v), Compiled::Const(Val::Date(d)), _) => Some((v, days(d), true)),
                     _ => None,
                 };
-                match found {
-                    Some(((slot, from), d, date_first)) if ordering => Compiled::ValidCmp {
+                let general = Compiled::Binary {
+                    op: *op,
+                    a: ca,
+                    b: cb,
+                    span: e.span,
+                };
+                match valid {
+                    Some(((slot, from), date, date_first)) if ordering => Compiled::ValidCmp {
                         slot,
                         from,
                         op: *op,
-                        date: (d.first_day(), d.last_day()),
+                        date,
                         date_first,
                         general: Box::new(general),
                     },
@@ -175,14 +174,6 @@ impl Compiled {
                 Compiled::Slot(i, _) => Some((i, *s)),
                 _ => None,
             },
-            _ => None,
-        }
-    }
-
-    /// The variable's position, when this is a variable.
-    pub fn slot(&self) -> Option<usize> {
-        match self {
-            Compiled::Slot(i, _) => Some(*i),
             _ => None,
         }
     }
@@ -240,10 +231,10 @@ impl Compiled {
                 date_first,
                 general,
             } => {
-                let Some(days) = bound_days(env, *slot, *from) else {
+                let Some(span) = valid_span(env, *slot) else {
                     return general.eval(env);
                 };
-                let Some(days) = days else {
+                let Some(days) = span.and_then(|s| s.bound_days(*from)) else {
                     return Ok(Val::Null);
                 };
                 let o = if *date_first {
@@ -263,21 +254,13 @@ impl Compiled {
                 from,
                 negated,
                 general,
-            } => {
-                let is_date = match env.row.get(*slot) {
-                    Some(Val::Null) => false,
-                    Some(Val::Edge(e)) => env
-                        .view
-                        .edge_at(*e)
-                        .is_some_and(|e| e.valid_bound_is_date(*from)),
-                    Some(Val::Node(n)) => env
-                        .view
-                        .node_at(*n)
-                        .is_some_and(|n| n.valid_bound_is_date(*from)),
-                    _ => return general.eval(env),
-                };
-                Ok(Val::Bool(is_date == *negated))
-            }
+            } => match valid_span(env, *slot) {
+                Some(span) => {
+                    let is_date = span.is_some_and(|s| s.bound_is_date(*from));
+                    Ok(Val::Bool(is_date == *negated))
+                }
+                None => general.eval(env),
+            },
             Compiled::Not(x, span) => Ok(match x.eval(env)? {
                 Val::Bool(b) => Val::Bool(!b),
                 Val::Null => Val::Null,
@@ -354,14 +337,14 @@ fn valid_call(e: &Expr, env: &Env<'_>) -> Option<(usize, bool)> {
     }
 }
 
-/// The days of one bound of the valid time of the node or relationship in `slot`, as
-/// `valid_from`/`valid_to` would give it: `Some(None)` for null (no such item in the view,
-/// null, an open or unknown bound), and `None` when the slot holds something else.
-fn bound_days(env: &Env<'_>, slot: usize, from: bool) -> Option<Option<(Day, Day)>> {
+/// The valid time of the node or relationship in `slot`, as `valid_from`/`valid_to` read
+/// it: `Some(None)` for null or an item not in the view (their bounds are null), and `None`
+/// when the slot holds something else (for which the function fails).
+fn valid_span(env: &Env<'_>, slot: usize) -> Option<Option<ValidSpan>> {
     Some(match env.row.get(slot)? {
         Val::Null => None,
-        Val::Edge(e) => env.view.edge_at(*e).and_then(|e| e.valid_bound_days(from)),
-        Val::Node(n) => env.view.node_at(*n).and_then(|n| n.valid_bound_days(from)),
+        Val::Edge(e) => env.view.edge_at(*e).map(|e| e.valid_span()),
+        Val::Node(n) => env.view.node_at(*n).map(|n| n.valid_span()),
         _ => return None,
     })
 }

@@ -776,6 +776,7 @@ impl<'q> Executor<'q> {
         let view = prepared.as_ref().unwrap_or(view);
         let filter = filter.map(|f| Compiled::new(f, &self.env(view, names, &[])));
         let filter = filter.as_ref();
+        let syms: Vec<Symbols> = plans.iter().map(|p| Symbols::of(p, view.graph())).collect();
         let mut out = Vec::new();
         for row in rows {
             self.tick()?;
@@ -783,7 +784,7 @@ impl<'q> Executor<'q> {
             start.resize(width, Val::Null);
             let mut partial: Vec<Partial> = vec![(start, Vec::new())];
             let grouped_before = sink.as_ref().map_or(0, |g| g.rows);
-            for (i, plan) in plans.iter().enumerate() {
+            for (i, (plan, syms)) in plans.iter().zip(&syms).enumerate() {
                 // The last pattern's matches are filtered as they are found, keep no list
                 // of the edges they used, and go to the grouping projection if one waits.
                 let last = i + 1 == plans.len();
@@ -793,7 +794,8 @@ impl<'q> Executor<'q> {
                 };
                 let mut next = Vec::new();
                 for (r, used) in partial {
-                    self.match_path(view, names, plan, r, used, to.reborrow(), &mut next)?;
+                    let to = to.reborrow();
+                    self.match_path(view, names, plan, r, used, syms, to, &mut next)?;
                     self.budget.rows(next.len())?;
                 }
                 partial = next;
@@ -825,6 +827,7 @@ impl<'q> Executor<'q> {
         plan: &PathPlan<'_>,
         row: Row,
         used: Vec<EdgeIndex>,
+        syms: &Symbols,
         to: Emit<'_>,
         out: &mut Vec<Partial>,
     ) -> Result<(), QueryError> {
@@ -841,7 +844,7 @@ impl<'q> Executor<'q> {
             last: to.filter,
             sink: to.sink,
             out,
-            syms: Symbols::of(plan, view.graph()),
+            syms,
         };
         if plan.kind != PathKind::Plain {
             let last = plan.nodes.len() - 1;
@@ -981,17 +984,8 @@ impl<'q> Executor<'q> {
                 .map(|(out, _)| (out, Vec::new()))
                 .collect();
         } else if !aggregating {
-            let compiled: Vec<Compiled> = {
-                let env = self.env(view, names, &[]);
-                items.iter().map(|(_, e)| Compiled::new(e, &env)).collect()
-            };
-            let order: Vec<Compiled> = {
-                let env = self.env(view, &key_names, &[]);
-                p.order
-                    .iter()
-                    .map(|s| Compiled::new(&s.expr, &env))
-                    .collect()
-            };
+            let (compiled, order) =
+                self.compile_projection(view, names, items.as_slice(), p, &key_names);
             for row in &rows {
                 self.tick()?;
                 let env = self.env(view, names, row);
@@ -1111,6 +1105,27 @@ impl<'q> Executor<'q> {
         self.groups_table(view, names, grouper, items, p, key_names)
     }
 
+    /// A projection's items compiled for the input's names, and its sort keys for the
+    /// input's names followed by the items'.
+    fn compile_projection(
+        &self,
+        view: &View<'_>,
+        names: &[String],
+        items: &[(String, Expr)],
+        p: &Projection,
+        key_names: &[String],
+    ) -> (Vec<Compiled>, Vec<Compiled>) {
+        let env = self.env(view, names, &[]);
+        let compiled = items.iter().map(|(_, e)| Compiled::new(e, &env)).collect();
+        let env = self.env(view, key_names, &[]);
+        let order = p
+            .order
+            .iter()
+            .map(|s| Compiled::new(&s.expr, &env))
+            .collect();
+        (compiled, order)
+    }
+
     /// The rows of a grouping projection, with their sort keys, once every row is grouped.
     fn groups_table(
         &self,
@@ -1134,17 +1149,7 @@ impl<'q> Executor<'q> {
                 calls.iter().map(Acc::new).collect(),
             ));
         }
-        let compiled: Vec<Compiled> = {
-            let env = self.env(view, names, &[]);
-            items.iter().map(|(_, e)| Compiled::new(e, &env)).collect()
-        };
-        let order: Vec<Compiled> = {
-            let env = self.env(view, key_names, &[]);
-            p.order
-                .iter()
-                .map(|s| Compiled::new(&s.expr, &env))
-                .collect()
-        };
+        let (compiled, order) = self.compile_projection(view, names, items, p, key_names);
         let mut table = Vec::with_capacity(groups.len());
         let mut full: Row = Vec::new();
         for (rep, accs) in groups {
@@ -1444,12 +1449,14 @@ impl<'q> Executor<'q> {
             {
                 let graph = host.graph();
                 let view = self.view(graph, true);
+                let syms = Symbols::of(&plan, graph);
                 self.match_path(
                     &view,
                     names,
                     &plan,
                     row.clone(),
                     Vec::new(),
+                    &syms,
                     Emit {
                         filter: Some(None),
                         sink: None,
@@ -1959,11 +1966,12 @@ struct Matcher<'m, 'q, 'v> {
     sink: Option<&'m mut Grouper>,
     out: &'m mut Vec<Partial>,
     /// The pattern's labels and relationship types as the graph's symbols.
-    syms: Symbols,
+    syms: &'m Symbols,
 }
 
-/// A path pattern's labels and relationship types as symbols, looked up once per walk (no
-/// write happens during one) instead of once per node or edge tried.
+/// A path pattern's labels and relationship types as symbols, looked up once per clause
+/// (no write happens during a `MATCH`; `MERGE` looks them up again after each row's writes)
+/// instead of once per node or edge tried.
 struct Symbols {
     /// Per node position, each label's symbol (`None`: no node has it).
     labels: Vec<SmallVec<[Option<Sym>; 2]>>,
@@ -2469,13 +2477,16 @@ impl<'m> Matcher<'m, '_, '_> {
 type Parents = FxHashMap<NodeIndex, (usize, EdgeIndex, NodeIndex)>;
 
 /// The rows of a projection that aggregates, grouped as they come: from a list of rows,
-/// or straight from `MATCH` as each match is found (no row is kept but one per group).
+/// or straight from `MATCH` as each match is found (no row is kept but one per group). A
+/// plain projection fed by a `MATCH` uses it too, with no call: each row projected is a
+/// group of its own (its output row, no state), in the order they come.
 struct Grouper {
     /// Every aggregate call, in the items and in `ORDER BY` (looked up by span).
     calls: Vec<Expr>,
     /// The items that are no aggregate: the grouping key.
     keys: Vec<Expr>,
-    /// Per group: its first row, and the running state of each call.
+    /// Per group: its first row, and the running state of each call (with no call: the
+    /// projected row).
     groups: Vec<(Row, Vec<Acc>)>,
     index: FxHashMap<SmallVec<[Val; 4]>, usize>,
     /// One buffer for every row's key, copied only when it starts a group.
@@ -2574,10 +2585,11 @@ impl Grouper {
                 })
                 .collect()
         };
+        // With no call, rows are projected, not grouped.
         self.coded = env
             .view
             .pieces()
-            .filter(|_| (1..=4).contains(&keys.len()))
+            .filter(|_| !self.calls.is_empty() && (1..=4).contains(&keys.len()))
             .and_then(columns);
         self.compiled = Some((keys, args));
     }
