@@ -21,7 +21,7 @@ use super::value::Val;
 /// whose names are the ones it was compiled with.
 #[derive(Debug)]
 pub enum Compiled {
-    /// A value computed when compiling: a literal, or `date` of literals.
+    /// A value computed when compiling: a literal, `date` of literals, a list of these.
     Const(Val),
     /// A constant computed on the first row that needs it (`range(1, 1000000)` is not built
     /// for a clause that matches nothing), then reused; an error is not kept, so every row
@@ -297,11 +297,13 @@ impl Compiled {
     }
 }
 
-/// A constant worth computing while compiling, whatever the rows: a literal, or `date` of
-/// literals (what a valid-time comparison compares with).
+/// A constant worth computing while compiling, whatever the rows: a literal, `date` of
+/// literals (what a valid-time comparison compares with), or a list of these (what `IN`
+/// compares with).
 fn cheap(e: &Expr) -> bool {
     match &e.kind {
         ExprKind::Literal(_) => true,
+        ExprKind::List(items) => items.iter().all(cheap),
         ExprKind::Call { name, args, .. } => {
             name.node.eq_ignore_ascii_case("date")
                 && args.iter().all(|a| matches!(a.kind, ExprKind::Literal(_)))

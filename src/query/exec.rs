@@ -28,6 +28,7 @@ use super::change::Element;
 use super::compiled::Compiled;
 use super::error::{Cause, ErrorKind, QueryError};
 use super::eval::{Env, Memo, Params, contains_aggregate, is_aggregate, walk};
+use super::filter::{Doubt, Staged, Verdict};
 use super::value::{Cell, PathVal, Val};
 use crate::event::{Event, Name, Names, Props, Target};
 use crate::graph::accel::{Column, Pieces, Wanted};
@@ -769,13 +770,24 @@ impl<'q> Executor<'q> {
         let equalities = filter.map(equalities).unwrap_or_default();
         let mut bound: FxHashSet<String> = names[..before].iter().cloned().collect();
         let mut plans = Vec::new();
+        let mut before_last = bound.clone();
         for p in patterns {
+            before_last = bound.clone();
             plans.push(PathPlan::new(p, names, &mut bound, &equalities)?);
         }
         let prepared = self.prepare_scan(view, &plans, rows.len());
         let view = prepared.as_ref().unwrap_or(view);
-        let filter = filter.map(|f| Compiled::new(f, &self.env(view, names, &[])));
-        let filter = filter.as_ref();
+        let filter = match plans.last() {
+            Some(last) => staged_filter(
+                filter,
+                &self.env(view, names, &[]),
+                &plans,
+                last,
+                before_last,
+            ),
+            None => Staged::none(),
+        };
+        let filter = &filter;
         let syms: Vec<Symbols> = plans.iter().map(|p| Symbols::of(p, view.graph())).collect();
         let mut out = Vec::new();
         for row in rows {
@@ -842,6 +854,8 @@ impl<'q> Executor<'q> {
             nodes: Vec::new(),
             edges: Vec::new(),
             last: to.filter,
+            busy: to.filter.map_or(0, Staged::busy),
+            doubt: Doubt::Clear,
             sink: to.sink,
             out,
             syms,
@@ -865,10 +879,13 @@ impl<'q> Executor<'q> {
         }
         for n in starts {
             m.exec.tick()?;
-            if m.bind_node(0, n)? {
+            if m.bind_node(0, n)?
+                && let Some(before) = m.stage(0)
+            {
                 m.nodes.push(n);
                 m.extend(0)?;
                 m.nodes.pop();
+                m.restore(before);
             }
         }
         Ok(())
@@ -1458,7 +1475,7 @@ impl<'q> Executor<'q> {
                     Vec::new(),
                     &syms,
                     Emit {
-                        filter: Some(None),
+                        filter: Some(&Staged::none()),
                         sink: None,
                     },
                     &mut found,
@@ -1696,6 +1713,62 @@ pub fn pattern_vars(p: &PathPattern) -> Vec<&Ident> {
         vars.extend(n.var.as_ref());
     }
     vars
+}
+
+/// A `MATCH`'s filter staged along its last pattern's walk (`plan`, one of `plans`), whose
+/// variables `before` are bound before the walk starts: a part is checked once the walk
+/// has bound what it reads. A shortest path checks it on each path found.
+fn staged_filter(
+    filter: Option<&Expr>,
+    env: &Env<'_>,
+    plans: &[PathPlan<'_>],
+    plan: &PathPlan<'_>,
+    mut before: FxHashSet<String>,
+) -> Staged {
+    let checkpoints = 2 * plan.rels.len() + 1;
+    let mut elements = FxHashSet::default();
+    for p in plans {
+        let fixed = p.rels.iter().map(|(r, _)| r.length.is_none());
+        let rels = p
+            .rel_use
+            .iter()
+            .zip(fixed)
+            .filter(|(_, f)| *f)
+            .map(|(u, _)| u);
+        for u in p.node_use.iter().chain(rels) {
+            if let VarUse::Bind(slot) = u {
+                elements.insert(*slot);
+            }
+        }
+    }
+    if plan.kind != PathKind::Plain {
+        return Staged::new(filter, env, checkpoints, |_| checkpoints, &elements);
+    }
+    let name = |u: VarUse| match u {
+        VarUse::Bind(slot) => env.names.get(slot).cloned(),
+        _ => None,
+    };
+    // What is bound at each checkpoint: node i at 2i, relationship i at 2i + 1, except a
+    // variable-length one, whose list is bound with the node after it.
+    before.extend(name(plan.node_use[0]));
+    let mut bound = vec![before];
+    for cp in 1..checkpoints {
+        let mut here = bound[cp - 1].clone();
+        let (rel, _) = plan.rels[(cp - 1) / 2];
+        if cp % 2 == 1 {
+            here.extend(name(plan.rel_use[cp / 2]).filter(|_| rel.length.is_none()));
+        } else {
+            here.extend(name(plan.rel_use[cp / 2 - 1]).filter(|_| rel.length.is_some()));
+            here.extend(name(plan.node_use[cp / 2]));
+        }
+        bound.push(here);
+    }
+    let ready = |e: &Expr| {
+        (0..checkpoints)
+            .find(|&cp| uses_only(e, &bound[cp]))
+            .unwrap_or(checkpoints)
+    };
+    Staged::new(filter, env, checkpoints, ready, &elements)
 }
 
 /// `var.key = expr` conjuncts of a `WHERE`, usable to pick a pattern's start.
@@ -1960,8 +2033,13 @@ struct Matcher<'m, 'q, 'v> {
     used: Vec<EdgeIndex>,
     nodes: Vec<NodeIndex>,
     edges: Vec<EdgeIndex>,
-    /// For the last pattern of a `MATCH`: its filter, applied to each match found.
-    last: Option<Option<&'m Compiled>>,
+    /// For the last pattern of a `MATCH`: its filter, checked as the walk binds what each
+    /// part of it reads.
+    last: Option<&'m Staged>,
+    /// Bit `cp` set: the filter checks something at checkpoint `cp` (or `cp` is past 63).
+    busy: u64,
+    /// What the filter's parts checked so far left undecided.
+    doubt: Doubt,
     /// For the last pattern: the grouping projection that takes each match.
     sink: Option<&'m mut Grouper>,
     out: &'m mut Vec<Partial>,
@@ -2008,7 +2086,7 @@ impl Symbols {
 /// Where one pattern's matches go: for the last pattern of a `MATCH`, through its filter
 /// (`Some`), and to a grouping projection if one takes them.
 struct Emit<'a> {
-    filter: Option<Option<&'a Compiled>>,
+    filter: Option<&'a Staged>,
     sink: Option<&'a mut Grouper>,
 }
 
@@ -2030,6 +2108,39 @@ impl<'m> Matcher<'m, '_, '_> {
             row: &self.row,
             aggregates: &[],
             memo: &self.exec.memo,
+        }
+    }
+
+    /// Checks the filter's parts placed at checkpoint `cp` (see [`Staged`]): `None` when
+    /// one is false, else the doubt to [`restore`](Self::restore) once the walk returns.
+    #[inline(always)]
+    fn stage(&mut self, cp: usize) -> Option<Option<Doubt>> {
+        if cp < 64 && self.busy & (1 << cp) == 0 {
+            return Some(None);
+        }
+        self.judge(cp)
+    }
+
+    /// [`stage`](Self::stage) at a checkpoint with parts to check (kept out of the walk's
+    /// loops).
+    #[inline(never)]
+    fn judge(&mut self, cp: usize) -> Option<Option<Doubt>> {
+        let Some(filter) = self.last else {
+            return Some(None);
+        };
+        let mut doubt = std::mem::take(&mut self.doubt);
+        let verdict = filter.judge(cp, &self.env(), &mut doubt);
+        self.doubt = doubt;
+        match verdict {
+            Verdict::Reject => None,
+            Verdict::Pass(before) => Some(before),
+        }
+    }
+
+    #[inline]
+    fn restore(&mut self, before: Option<Doubt>) {
+        if let Some(d) = before {
+            self.doubt = d;
         }
     }
 
@@ -2167,9 +2278,17 @@ impl<'m> Matcher<'m, '_, '_> {
                         VarUse::Bind(slot) => self.row[slot] = Val::Edge(e),
                         _ => {}
                     }
+                    let Some(after_rel) = self.stage(2 * i + 1) else {
+                        continue;
+                    };
                     if !self.bind_node(i + 1, next)? {
+                        self.restore(after_rel);
                         continue;
                     }
+                    let Some(after_node) = self.stage(2 * i + 2) else {
+                        self.restore(after_rel);
+                        continue;
+                    };
                     self.used.push(e);
                     self.edges.push(e);
                     self.nodes.push(next);
@@ -2177,6 +2296,8 @@ impl<'m> Matcher<'m, '_, '_> {
                     self.nodes.pop();
                     self.edges.pop();
                     self.used.pop();
+                    self.restore(after_node);
+                    self.restore(after_rel);
                 }
             }
             Some(len) => {
@@ -2219,7 +2340,10 @@ impl<'m> Matcher<'m, '_, '_> {
                 }
                 VarUse::None => true,
             };
-            if rel_ok && self.bind_node(i + 1, cur)? {
+            if rel_ok
+                && self.bind_node(i + 1, cur)?
+                && let Some(before) = self.stage(2 * i + 2)
+            {
                 if depth == 0 {
                     // Zero hops: the same node continues the trail.
                     self.extend(i + 1)?;
@@ -2228,6 +2352,7 @@ impl<'m> Matcher<'m, '_, '_> {
                     self.extend(i + 1)?;
                     self.nodes.pop();
                 }
+                self.restore(before);
             }
         }
         if max.is_some_and(|m| depth >= m) {
@@ -2274,10 +2399,16 @@ impl<'m> Matcher<'m, '_, '_> {
         match self.last {
             None => self.out.push((self.row.clone(), self.used.clone())),
             Some(filter) => {
-                if let Some(f) = filter
-                    && !f.eval(&self.env())?.is_true()
-                {
+                let Some(before) = self.stage(filter.end()) else {
                     return Ok(());
+                };
+                match &self.doubt {
+                    Doubt::Clear => {}
+                    Doubt::Unknown => {
+                        self.restore(before);
+                        return Ok(());
+                    }
+                    Doubt::Failed(e) => return Err((**e).clone()),
                 }
                 match self.sink.take() {
                     Some(g) => {

@@ -14,6 +14,7 @@ pub mod parser;
 pub use error::{Cause, ErrorKind, QueryError, Warning};
 pub mod eval;
 pub mod exec;
+pub mod filter;
 pub mod format;
 pub mod load_csv;
 pub mod session;
