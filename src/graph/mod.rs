@@ -29,7 +29,7 @@ use smallvec::SmallVec;
 
 use crate::event::{Name, Props, TxHeader};
 use crate::time::packed::{
-    BOUND_OPEN, BOUND_UNKNOWN, pack_bound, pack_date, packed_days, unpack_bound,
+    BOUND_OPEN, BOUND_UNKNOWN, pack_bound, pack_date, packed_days, packed_is_day, unpack_bound,
 };
 use crate::time::{Bound, Date, Day, DayRange, TxId, ValidTime};
 use crate::value::Value;
@@ -108,6 +108,12 @@ impl Span {
     pub(crate) fn bound_days(&self, from: bool) -> Option<(Day, Day)> {
         match if from { self.from } else { self.to } {
             BOUND_OPEN | BOUND_UNKNOWN => None,
+            // A day covers one day, which the span keeps: its first for the start, its
+            // last for the end (a calendar computation saved per row).
+            packed if packed_is_day(packed) => {
+                let day = if from { self.first } else { self.last };
+                Some((day, day))
+            }
             packed => packed_days(packed),
         }
     }
@@ -548,5 +554,43 @@ mod tests {
         );
         assert!(size_of::<NodeData>() <= 104, "{}", size_of::<NodeData>());
         assert!(size_of::<EdgeData>() <= 104, "{}", size_of::<EdgeData>());
+    }
+
+    /// A bound's days, as a span reads them, are those of the date it was made from, at
+    /// every precision, as either end, beside an open, unknown or dated other end.
+    #[test]
+    fn a_spans_bound_days_are_its_dates() {
+        use crate::time::packed::EVERY_PRECISION;
+        use crate::time::{Bound, Date, ValidTime};
+        let others = [Bound::Open, Bound::Unknown];
+        let mut checked = 0;
+        for text in EVERY_PRECISION {
+            let d = Date::parse(text).unwrap();
+            let want = Some((d.first_day(), d.last_day()));
+            for other in others {
+                for (from, v) in [
+                    (true, (Bound::Date(d), other)),
+                    (false, (other, Bound::Date(d))),
+                ] {
+                    let span = Span::of(&ValidTime { from: v.0, to: v.1 });
+                    assert_eq!(span.bound_days(from), want, "{text} as start: {from}");
+                    assert_eq!(span.bound_days(!from), None, "{text}");
+                    checked += 1;
+                }
+            }
+            for end in EVERY_PRECISION {
+                let e = Date::parse(end).unwrap();
+                if let Ok(v) = ValidTime::new(Bound::Date(d), Bound::Date(e)) {
+                    let span = Span::of(&v);
+                    assert_eq!(span.bound_days(true), want, "{text}..{end}");
+                    let days = Some((e.first_day(), e.last_day()));
+                    assert_eq!(span.bound_days(false), days, "{text}..{end}");
+                    let ended = span.ended_at(&e);
+                    assert_eq!(ended.bound_days(false), days, "{text} ended {end}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 }

@@ -189,6 +189,15 @@ impl<'g> View<'g> {
         self.valid.is_none() || self.valid_ok(&self.edge_valid(e))
     }
 
+    /// The valid time of edge `e` as stored, if the edge is shown: one lookup where the
+    /// valid times are laid out (`edge_at(e)` and then its span is two).
+    pub(crate) fn shown_edge_span(&self, e: EdgeIndex) -> Option<Span> {
+        if let Some(valid) = self.pieces.as_ref().and_then(|p| p.edge_valid(e)) {
+            return valid;
+        }
+        self.edge_visible(e).then(|| self.edge_valid(e))
+    }
+
     pub(crate) fn edge_valid(&self, e: EdgeIndex) -> Span {
         if let Some(Some(valid)) = self.pieces.as_ref().and_then(|p| p.edge_valid(e)) {
             return valid;

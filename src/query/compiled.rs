@@ -345,7 +345,7 @@ fn valid_call(e: &Expr, env: &Env<'_>) -> Option<(usize, bool)> {
 fn valid_span(env: &Env<'_>, slot: usize) -> Option<Option<ValidSpan>> {
     Some(match env.row.get(slot)? {
         Val::Null => None,
-        Val::Edge(e) => env.view.edge_at(*e).map(|e| e.valid_span()),
+        Val::Edge(e) => env.view.shown_edge_span(*e),
         Val::Node(n) => env.view.node_at(*n).map(|n| n.valid_span()),
         _ => return None,
     })

@@ -66,6 +66,11 @@ pub(crate) fn packed_days(packed: u32) -> Option<(Day, Day)> {
     super::days_of(fields(packed)?.0)
 }
 
+/// Whether `packed` is a date of a day's precision (`2007-02-06`).
+pub(crate) fn packed_is_day(packed: u32) -> bool {
+    packed > BOUND_UNKNOWN && (packed >> 12) & 0xF == 5
+}
+
 /// The precision and certainty that the fields of `packed` name, if any.
 fn fields(packed: u32) -> Option<(Precision, super::Certainty)> {
     let year = i32::try_from(packed >> 16).ok()? - YEAR_OFFSET;
