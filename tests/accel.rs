@@ -9,8 +9,8 @@ use diplograph::query::{Session, parser};
 use proptest::prelude::*;
 
 /// The queries compared: scans of labels and of everything, one and two hops, each
-/// direction, one type and several, inline properties, filters, aggregates, ordering, and
-/// `IN` on a long list bound once.
+/// direction, one type and several, inline properties, filters, aggregates, ordering,
+/// `IN` on a long list bound once, and labels at the far end of a step.
 const QUERIES: &[&str] = &[
     "MATCH (a:A) RETURN a.id, a.k, a.name",
     "MATCH (n) RETURN n.id, labels(n), n.k",
@@ -30,6 +30,10 @@ const QUERIES: &[&str] = &[
     "MATCH (a:A)-[:R]->(b) RETURN a.k, b.k, count(DISTINCT b), count(*)",
     "MATCH (a:A) OPTIONAL MATCH (a)-[:R]->(b:B) RETURN b.k, count(b), count(*)",
     "MATCH (a) WITH CASE WHEN a.k = 1 THEN {k: 2} ELSE a END AS x RETURN x.k, count(*)",
+    // The labels at the far end, which a walk may know from the adjacency's.
+    "MATCH (a)-[:R]->(b:A) RETURN a.id, b.id",
+    "MATCH (a)<-[:S]-(b:A:B) RETURN a.id, b.id",
+    "MATCH (a:A)-[:R]->(b:B)-[:S]->(c:A) RETURN a.id, b.id, c.id",
 ];
 
 #[derive(Clone, Debug)]

@@ -49,9 +49,18 @@ pub struct Wanted {
 pub struct Adjacency {
     offsets: Box<[u32]>,
     entries: Box<[(EdgeIndex, NodeIndex)]>,
+    /// The label set every other end has, when they all have the same one (`PARTY_TO`
+    /// always leads to an `Agreement`): a walk then knows the next node's labels without
+    /// reading them, once per step instead of once per relationship.
+    ends: Option<SetId>,
 }
 
 impl Adjacency {
+    /// The label set of every node at the other end, when they share one.
+    pub fn ends(&self) -> Option<SetId> {
+        self.ends
+    }
+
     /// The relationships of `n`, with the node at the other end of each.
     pub fn of(&self, n: NodeIndex) -> &[(EdgeIndex, NodeIndex)] {
         let i = n.index();
@@ -265,7 +274,8 @@ impl Graph {
         };
         let mut adjacency = have.adjacency.clone();
         for (t, d) in missing_adjacency {
-            adjacency.insert((t, d == Dir::Outgoing), Arc::new(self.lay_out(t, d, bound)));
+            let laid_out = self.lay_out(t, d, bound, &labels);
+            adjacency.insert((t, d == Dir::Outgoing), Arc::new(laid_out));
         }
         let mut columns = have.columns.clone();
         for key in missing_keys {
@@ -313,7 +323,7 @@ impl Graph {
 
     /// The adjacency of type `t` in direction `d`: each node's relationships in the order
     /// `edges_directed` yields them (newest first), by the type index (oldest first).
-    fn lay_out(&self, t: Sym, d: Dir, bound: usize) -> Adjacency {
+    fn lay_out(&self, t: Sym, d: Dir, bound: usize, labels: &[SetId]) -> Adjacency {
         let edges = self.by_type.get(&t).map_or(&[][..], Vec::as_slice);
         let end_of = |e: EdgeIndex| {
             self.g
@@ -340,9 +350,13 @@ impl Graph {
             }
         }
         entries.truncate(offsets[bound] as usize);
+        let set_of = |m: NodeIndex| labels.get(m.index()).copied().filter(|s| *s != NO_NODE);
+        let first = entries.first().and_then(|&(_, m)| set_of(m));
+        let ends = first.filter(|&set| entries.iter().all(|&(_, m)| set_of(m) == Some(set)));
         Adjacency {
             offsets,
             entries: entries.into(),
+            ends,
         }
     }
 }

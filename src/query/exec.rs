@@ -864,12 +864,12 @@ impl<'q> Executor<'q> {
             let last = plan.nodes.len() - 1;
             let ends = m.exec.candidates(view, names, &m.row, plan, last)?;
             for &a in &starts {
-                if !m.bind_node(0, a)? {
+                if !m.bind_node(0, a, false)? {
                     continue;
                 }
                 for &b in &ends {
                     m.exec.tick()?;
-                    if !m.bind_node(last, b)? {
+                    if !m.bind_node(last, b, false)? {
                         continue;
                     }
                     m.shortest(a, b)?;
@@ -879,7 +879,7 @@ impl<'q> Executor<'q> {
         }
         for n in starts {
             m.exec.tick()?;
-            if m.bind_node(0, n)?
+            if m.bind_node(0, n, false)?
                 && let Some(before) = m.stage(0)
             {
                 m.nodes.push(n);
@@ -2145,21 +2145,25 @@ impl<'m> Matcher<'m, '_, '_> {
     }
 
     /// Checks node `n` against pattern position `i`, binding its variable.
-    fn bind_node(&mut self, i: usize, n: NodeIndex) -> Result<bool, QueryError> {
+    /// `shown`: `n` is known to be shown with the position's labels (see
+    /// [`Matcher::ends_match`]), and they are not read again.
+    fn bind_node(&mut self, i: usize, n: NodeIndex, shown: bool) -> Result<bool, QueryError> {
         let np = self.plan.nodes[i];
-        let Some(node) = self.view.node_at(n) else {
-            return Ok(false);
-        };
         if let VarUse::Check(slot) = self.plan.node_use[i]
             && !matches!(self.row.get(slot), Some(Val::Node(m)) if *m == n)
         {
             return Ok(false);
         }
-        if !self.syms.labels[i]
-            .iter()
-            .all(|l| l.is_some_and(|l| node.has_label_sym(l)))
-        {
-            return Ok(false);
+        if !shown {
+            let Some(node) = self.view.node_at(n) else {
+                return Ok(false);
+            };
+            if !self.syms.labels[i]
+                .iter()
+                .all(|l| l.is_some_and(|l| node.has_label_sym(l)))
+            {
+                return Ok(false);
+            }
         }
         for (k, e) in &np.props {
             let env = self.env();
@@ -2186,6 +2190,29 @@ impl<'m> Matcher<'m, '_, '_> {
             }
         }
         Ok(true)
+    }
+
+    /// Whether the nodes [`neighbours`](Self::neighbours) gives for relationship `i` in
+    /// direction `d` have the labels of position `i + 1`, when it borrows a laid-out
+    /// adjacency whose other ends all share one label set (so are shown): `Some(true)`,
+    /// every one has them; `Some(false)`, none does; `None`, each must be read.
+    fn ends_match(&self, d: Direction, i: usize) -> Option<bool> {
+        let pieces = self.view.pieces()?;
+        let [t] = self.syms.types[i].0.as_slice() else {
+            return None;
+        };
+        let dir = match d {
+            Direction::Right => Dir::Outgoing,
+            Direction::Left => Dir::Incoming,
+            Direction::Both => return None,
+        };
+        let set = pieces.adjacency(*t, dir)?.ends()?;
+        let labels = self.view.graph().set(set);
+        Some(
+            self.syms.labels[i + 1]
+                .iter()
+                .all(|l| l.is_some_and(|l| labels.contains(&l))),
+        )
     }
 
     /// Edges shown from `n` in direction `d`, of a type `rp` allows, with the node at their
@@ -2265,6 +2292,10 @@ impl<'m> Matcher<'m, '_, '_> {
         let cur = *self.nodes.last().unwrap_or(&NodeIndex::end());
         match rp.length {
             None => {
+                let shown = match self.ends_match(d, i) {
+                    Some(false) => return Ok(()),
+                    known => known.is_some(),
+                };
                 for &(e, next) in self.neighbours(cur, d, i).iter() {
                     self.exec.tick()?;
                     if self.used.contains(&e) || !self.rel_ok(rp, e)? {
@@ -2281,7 +2312,7 @@ impl<'m> Matcher<'m, '_, '_> {
                     let Some(after_rel) = self.stage(2 * i + 1) else {
                         continue;
                     };
-                    if !self.bind_node(i + 1, next)? {
+                    if !self.bind_node(i + 1, next, shown)? {
                         self.restore(after_rel);
                         continue;
                     }
@@ -2341,7 +2372,7 @@ impl<'m> Matcher<'m, '_, '_> {
                 VarUse::None => true,
             };
             if rel_ok
-                && self.bind_node(i + 1, cur)?
+                && self.bind_node(i + 1, cur, false)?
                 && let Some(before) = self.stage(2 * i + 2)
             {
                 if depth == 0 {
