@@ -22,7 +22,7 @@ use smallvec::SmallVec;
 
 use super::ast::{
     BinaryOp, Clause, Direction, Expr, ExprKind, Ident, NodePattern, PathKind, PathPattern,
-    Projection, Query, RelPattern, SetItem, Span, WriteMeta,
+    Projection, Query, RelPattern, SetItem, SortItem, Span, WriteMeta,
 };
 use super::change::Element;
 use super::compiled::Compiled;
@@ -31,7 +31,7 @@ use super::eval::{Env, Memo, Params, contains_aggregate, is_aggregate, walk};
 use super::filter::{Doubt, Staged, Verdict};
 use super::value::{Cell, PathVal, Val};
 use crate::event::{Event, Name, Names, Props, Target};
-use crate::graph::accel::{Column, Pieces, Wanted};
+use crate::graph::accel::{Adjacency, Column, Pieces, Wanted};
 use crate::graph::{Graph, Sym, View};
 use crate::time::{Date, DayRange, TxId, ValidTime};
 
@@ -992,6 +992,30 @@ impl<'q> Executor<'q> {
         let mut key_names: Vec<String> = names.to_vec();
         key_names.extend(out_names.iter().cloned());
 
+        let count = |e: &Option<Expr>, what: &str| -> Result<Option<usize>, QueryError> {
+            let Some(e) = e else { return Ok(None) };
+            match self.env(view, &[], &[]).eval(e)? {
+                Val::Int(n) if n >= 0 => Ok(Some(usize::try_from(n).unwrap_or(usize::MAX))),
+                other => Err(QueryError::runtime(
+                    e.span,
+                    format!(
+                        "{what} expects an integer ≥ 0, found {}",
+                        Cell::of(&other, view)
+                    ),
+                )),
+            }
+        };
+        let skip = count(&p.skip, "SKIP");
+        let limit = count(&p.limit, "LIMIT");
+        // Ordered and limited (and no DISTINCT, which needs every row): only the first
+        // SKIP + LIMIT rows can be kept, so groups are let go as they are found to rank
+        // after them. A bad SKIP or LIMIT fails below, after the rows, as before.
+        let keep = match (&skip, &limit) {
+            (Ok(s), Ok(Some(l))) if !p.order.is_empty() && !p.distinct => {
+                Some(l.saturating_add(s.unwrap_or(0))).filter(|&k| k > 0)
+            }
+            _ => None,
+        };
         let mut table: Vec<(Row, Vec<Val>)> = Vec::new();
         if !aggregating && let Some(g) = grouped {
             // Projected as the matches were found.
@@ -1025,7 +1049,7 @@ impl<'q> Executor<'q> {
             }
         } else {
             table = match grouped {
-                Some(g) => self.groups_table(view, names, g, &items, p, &key_names)?,
+                Some(g) => self.groups_table(view, names, g, &items, p, &key_names, keep)?,
                 None => self.aggregate(view, names, &rows, &items, p, &key_names)?,
             };
         }
@@ -1033,32 +1057,10 @@ impl<'q> Executor<'q> {
             let mut seen = FxHashSet::default();
             table.retain(|(out, _)| seen.insert(out.clone()));
         }
-        let count = |e: &Option<Expr>, what: &str| -> Result<Option<usize>, QueryError> {
-            let Some(e) = e else { return Ok(None) };
-            match self.env(view, &[], &[]).eval(e)? {
-                Val::Int(n) if n >= 0 => Ok(Some(usize::try_from(n).unwrap_or(usize::MAX))),
-                other => Err(QueryError::runtime(
-                    e.span,
-                    format!(
-                        "{what} expects an integer ≥ 0, found {}",
-                        Cell::of(&other, view)
-                    ),
-                )),
-            }
-        };
-        let skip = count(&p.skip, "SKIP")?;
-        let limit = count(&p.limit, "LIMIT")?;
+        let skip = skip?;
+        let limit = limit?;
         if !p.order.is_empty() {
-            let order = |a: &[Val], b: &[Val]| {
-                for ((x, y), s) in a.iter().zip(b.iter()).zip(&p.order) {
-                    let o = x.sort_cmp(y);
-                    let o = if s.descending { o.reverse() } else { o };
-                    if o != std::cmp::Ordering::Equal {
-                        return o;
-                    }
-                }
-                std::cmp::Ordering::Equal
-            };
+            let order = |a: &[Val], b: &[Val]| sort_order(&p.order, a, b);
             // With a LIMIT, only the first SKIP + LIMIT rows need ordering: they are
             // selected first (ties broken by position, so the rows are those a stable
             // sort of all would put first).
@@ -1119,7 +1121,7 @@ impl<'q> Executor<'q> {
             grouper.add(&env, row)?;
             self.budget.rows(grouper.groups.len())?;
         }
-        self.groups_table(view, names, grouper, items, p, key_names)
+        self.groups_table(view, names, grouper, items, p, key_names, None)
     }
 
     /// A projection's items compiled for the input's names, and its sort keys for the
@@ -1143,7 +1145,10 @@ impl<'q> Executor<'q> {
         (compiled, order)
     }
 
-    /// The rows of a grouping projection, with their sort keys, once every row is grouped.
+    /// The rows of a grouping projection, with their sort keys, once every row is grouped;
+    /// with `keep` (`k`: only the first `k` rows in the order will be kept), at least those
+    /// `k`, in the groups' order, and not much more.
+    #[allow(clippy::too_many_arguments)]
     fn groups_table(
         &self,
         view: &View<'_>,
@@ -1152,6 +1157,7 @@ impl<'q> Executor<'q> {
         items: &[(String, Expr)],
         p: &Projection,
         key_names: &[String],
+        keep: Option<usize>,
     ) -> Result<Vec<(Row, Vec<Val>)>, QueryError> {
         let Grouper {
             calls,
@@ -1167,14 +1173,14 @@ impl<'q> Executor<'q> {
             ));
         }
         let (compiled, order) = self.compile_projection(view, names, items, p, key_names);
-        let mut table = Vec::with_capacity(groups.len());
-        let mut full: Row = Vec::new();
+        let mut table = Vec::with_capacity(keep.map_or(groups.len(), |k| 2 * k));
+        // The sort keys of the last of the `k` first rows, once some rows were let go: a
+        // later row that does not rank before it (a tie ranks after) is not kept.
+        let mut worst: Option<Vec<Val>> = None;
+        let mut values: Vec<(Span, Val)> = Vec::with_capacity(calls.len());
         for (rep, accs) in groups {
-            let values: Vec<(Span, Val)> = calls
-                .iter()
-                .zip(accs)
-                .map(|(c, a)| (c.span, a.finish()))
-                .collect();
+            values.clear();
+            values.extend(calls.iter().zip(accs).map(|(c, a)| (c.span, a.finish())));
             let env = Env {
                 view,
                 params: self.params,
@@ -1190,8 +1196,7 @@ impl<'q> Executor<'q> {
             let sort: Vec<Val> = if order.is_empty() {
                 Vec::new()
             } else {
-                full.clear();
-                full.extend(rep.iter().cloned());
+                let mut full = rep;
                 full.extend(out.iter().cloned());
                 let env = Env {
                     view,
@@ -1206,7 +1211,26 @@ impl<'q> Executor<'q> {
                     .map(|e| e.eval(&env))
                     .collect::<Result<_, _>>()?
             };
+            if let Some(w) = &worst
+                && sort_order(&p.order, &sort, w).is_ge()
+            {
+                continue;
+            }
             table.push((out, sort));
+            if let Some(k) = keep
+                && table.len() >= 2 * k
+            {
+                // The first k by (keys, position), kept in position order.
+                let mut ranked: Vec<(usize, (Row, Vec<Val>))> =
+                    table.drain(..).enumerate().collect();
+                ranked.select_nth_unstable_by(k - 1, |(i, (_, a)), (j, (_, b))| {
+                    sort_order(&p.order, a, b).then(i.cmp(j))
+                });
+                ranked.truncate(k);
+                worst = Some(ranked[k - 1].1.1.clone());
+                ranked.sort_unstable_by_key(|(i, _)| *i);
+                table.extend(ranked.into_iter().map(|(_, r)| r));
+            }
         }
         Ok(table)
     }
@@ -1640,6 +1664,18 @@ impl<'q> Executor<'q> {
         }
         host.write(events, span)
     }
+}
+
+/// How two rows' sort keys order, by `ORDER BY` items.
+fn sort_order(items: &[SortItem], a: &[Val], b: &[Val]) -> std::cmp::Ordering {
+    for ((x, y), s) in a.iter().zip(b.iter()).zip(items) {
+        let o = x.sort_cmp(y);
+        let o = if s.descending { o.reverse() } else { o };
+        if o.is_ne() {
+            return o;
+        }
+    }
+    std::cmp::Ordering::Equal
 }
 
 fn slot_of(names: &[String], name: &str) -> usize {
@@ -2192,12 +2228,11 @@ impl<'m> Matcher<'m, '_, '_> {
         Ok(true)
     }
 
-    /// Whether the nodes [`neighbours`](Self::neighbours) gives for relationship `i` in
-    /// direction `d` have the labels of position `i + 1`, when it borrows a laid-out
-    /// adjacency whose other ends all share one label set (so are shown): `Some(true)`,
-    /// every one has them; `Some(false)`, none does; `None`, each must be read.
-    fn ends_match(&self, d: Direction, i: usize) -> Option<bool> {
-        let pieces = self.view.pieces()?;
+    /// The laid-out adjacency [`neighbours`](Self::neighbours) borrows for relationship
+    /// `i`, if it borrows one.
+    fn laid_out(&self, i: usize) -> Option<&'m Adjacency> {
+        let view: &'m View<'_> = self.view;
+        let (_, d) = self.plan.rels.get(i)?;
         let [t] = self.syms.types[i].0.as_slice() else {
             return None;
         };
@@ -2206,7 +2241,21 @@ impl<'m> Matcher<'m, '_, '_> {
             Direction::Left => Dir::Incoming,
             Direction::Both => return None,
         };
-        let set = pieces.adjacency(*t, dir)?.ends()?;
+        view.pieces()?.adjacency(*t, dir).map(|a| &**a)
+    }
+
+    /// [`laid_out`](Self::laid_out) for a fixed-length step `i`.
+    fn next_adjacency(&self, i: usize) -> Option<&'m Adjacency> {
+        let (rp, _) = self.plan.rels.get(i)?;
+        rp.length.is_none().then(|| self.laid_out(i)).flatten()
+    }
+
+    /// Whether the nodes [`neighbours`](Self::neighbours) gives for relationship `i` have
+    /// the labels of position `i + 1`, when it borrows a laid-out adjacency whose other
+    /// ends all share one label set (so are shown): `Some(true)`, every one has them;
+    /// `Some(false)`, none does; `None`, each must be read.
+    fn ends_match(&self, i: usize) -> Option<bool> {
+        let set = self.laid_out(i)?.ends()?;
         let labels = self.view.graph().set(set);
         Some(
             self.syms.labels[i + 1]
@@ -2292,11 +2341,23 @@ impl<'m> Matcher<'m, '_, '_> {
         let cur = *self.nodes.last().unwrap_or(&NodeIndex::end());
         match rp.length {
             None => {
-                let shown = match self.ends_match(d, i) {
+                let shown = match self.ends_match(i) {
                     Some(false) => return Ok(()),
                     known => known.is_some(),
                 };
-                for &(e, next) in self.neighbours(cur, d, i).iter() {
+                let ahead = self.next_adjacency(i + 1);
+                let list = self.neighbours(cur, d, i);
+                for (j, &(e, next)) in list.iter().enumerate() {
+                    // The next step's relationships of the nodes a few places on are asked
+                    // for now (their offsets first), so that reaching them does not wait.
+                    if let Some(adj) = ahead {
+                        if let Some(&(_, m)) = list.get(j + 8) {
+                            adj.prefetch_offsets(m);
+                        }
+                        if let Some(&(_, m)) = list.get(j + 4) {
+                            adj.prefetch(m);
+                        }
+                    }
                     self.exec.tick()?;
                     if self.used.contains(&e) || !self.rel_ok(rp, e)? {
                         continue;
@@ -2664,6 +2725,9 @@ struct Grouper {
     /// the grouper to values for good: the groups so far are keyed again by values.
     coded: Option<Vec<(usize, Arc<Column>)>>,
     by_code: FxHashMap<u128, usize>,
+    /// The last row's code and group: the matches of one start node come one after another
+    /// and often share their key (`a.name` for each of `a`'s agreements).
+    last_code: Option<(u128, usize)>,
 }
 
 impl Grouper {
@@ -2719,6 +2783,7 @@ impl Grouper {
             compiled: None,
             coded: None,
             by_code: FxHashMap::default(),
+            last_code: None,
         })
     }
 
@@ -2776,6 +2841,7 @@ impl Grouper {
     /// row), for rows from now on to be grouped by value.
     fn key_by_values(&mut self, env: &Env<'_>) -> Result<(), QueryError> {
         self.by_code.clear();
+        self.last_code = None;
         let keys = self.compiled.iter().flat_map(|(keys, _)| keys);
         for (g, (rep, _)) in self.groups.iter().enumerate() {
             let at = Env { row: rep, ..*env };
@@ -2813,11 +2879,18 @@ impl Grouper {
             return Ok(());
         }
         let g = match self.coded_key(row) {
-            Some(code) => match self.by_code.get(&code) {
-                Some(&g) => g,
-                None => {
-                    self.by_code.insert(code, self.groups.len());
-                    self.new_group(row)
+            Some(code) => match self.last_code {
+                Some((last, g)) if last == code => g,
+                _ => {
+                    let g = match self.by_code.get(&code) {
+                        Some(&g) => g,
+                        None => {
+                            self.by_code.insert(code, self.groups.len());
+                            self.new_group(row)
+                        }
+                    };
+                    self.last_code = Some((code, g));
+                    g
                 }
             },
             None => {
