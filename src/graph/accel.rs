@@ -228,6 +228,15 @@ impl Pieces {
         Some(spans.get(e.index()).copied().flatten())
     }
 
+    /// Asks for the cache line of edge `e`'s valid time, if laid out, ahead of
+    /// [`edge_valid`](Self::edge_valid).
+    #[inline]
+    pub(crate) fn prefetch_edge_valid(&self, e: EdgeIndex) {
+        if let Some(span) = self.edge_valid.as_ref().and_then(|s| s.get(e.index())) {
+            prefetch(span);
+        }
+    }
+
     /// The generation of the graph these pieces were built from.
     pub(crate) fn generation(&self) -> u64 {
         self.generation

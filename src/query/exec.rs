@@ -2346,10 +2346,17 @@ impl<'m> Matcher<'m, '_, '_> {
                     known => known.is_some(),
                 };
                 let ahead = self.next_adjacency(i + 1);
+                // A query that reads valid times reads those of the relationships it binds.
+                let spans = self
+                    .view
+                    .pieces()
+                    .filter(|_| self.exec.asks_valid)
+                    .filter(|_| matches!(self.plan.rel_use[i], VarUse::Bind(_)));
                 let list = self.neighbours(cur, d, i);
                 for (j, &(e, next)) in list.iter().enumerate() {
-                    // The next step's relationships of the nodes a few places on are asked
-                    // for now (their offsets first), so that reaching them does not wait.
+                    // What the walk reads of the relationships a few places on (the next
+                    // step's adjacency of their nodes, offsets first; their valid times) is
+                    // asked for now, so that reaching them does not wait for memory.
                     if let Some(adj) = ahead {
                         if let Some(&(_, m)) = list.get(j + 8) {
                             adj.prefetch_offsets(m);
@@ -2357,6 +2364,9 @@ impl<'m> Matcher<'m, '_, '_> {
                         if let Some(&(_, m)) = list.get(j + 4) {
                             adj.prefetch(m);
                         }
+                    }
+                    if let (Some(pieces), Some(&(f, _))) = (spans, list.get(j + 8)) {
+                        pieces.prefetch_edge_valid(f);
                     }
                     self.exec.tick()?;
                     if self.used.contains(&e) || !self.rel_ok(rp, e)? {
