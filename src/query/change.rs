@@ -74,7 +74,7 @@ pub fn history(graph: &Graph, elements: &[Element], upto: TxId) -> Output {
         // Stable: a retraction comes after the facts of its own transaction.
         lines.sort_by_key(|(tx, _)| *tx);
         for (tx, cells) in lines {
-            let mut row = vec![Cell::Str(id.clone())];
+            let mut row = vec![Cell::Str(id.clone().into())];
             row.extend(header_cells(graph, tx));
             row.extend(cells);
             rows.push(row);
@@ -89,7 +89,7 @@ pub fn history(graph: &Graph, elements: &[Element], upto: TxId) -> Output {
 fn retraction_cells(r: &RetractionInfo<'_>) -> Vec<Cell> {
     vec![
         Cell::Str("retracted".into()),
-        Cell::Str(format!("tx {} retracted: {}", r.target, r.reason)),
+        Cell::Str(format!("tx {} retracted: {}", r.target, r.reason).into()),
         Cell::Null,
         Cell::List(Vec::new()),
     ]
@@ -101,12 +101,12 @@ fn header_cells(graph: &Graph, tx: TxId) -> [Cell; 4] {
     [
         Cell::Int(i64::try_from(tx.0).unwrap_or(i64::MAX)),
         h.map_or(Cell::Null, |h| {
-            Cell::Str(seconds(&h.recorded_at.to_string()))
+            Cell::Str(seconds(&h.recorded_at.to_string()).into())
         }),
         h.and_then(|h| h.meta.author.clone())
-            .map_or(Cell::Null, Cell::Str),
+            .map_or(Cell::Null, |s| Cell::Str(s.into())),
         h.and_then(|h| h.meta.message.clone())
-            .map_or(Cell::Null, Cell::Str),
+            .map_or(Cell::Null, |s| Cell::Str(s.into())),
     ]
 }
 
@@ -138,7 +138,7 @@ fn describe(f: &Fact<'_>) -> (Cell, Cell) {
         FactKind::Set { key, value } => ("set", format!("{key} = {value}")),
         FactKind::Ended { date } => ("ended", format!("last valid {date}")),
     };
-    (Cell::Str(event.into()), Cell::Str(detail))
+    (Cell::Str(event.into()), Cell::Str(detail.into()))
 }
 
 fn props_text(props: &[(&str, &Value)]) -> String {
@@ -151,14 +151,19 @@ fn props_text(props: &[(&str, &Value)]) -> String {
 
 fn valid_cell(f: &Fact<'_>) -> Cell {
     match (&f.what, f.valid) {
-        (FactKind::Ended { date }, _) => Cell::Str(format!("../{date}")),
-        (_, Some(v)) => Cell::Str(v.to_string()),
+        (FactKind::Ended { date }, _) => Cell::Str(format!("../{date}").into()),
+        (_, Some(v)) => Cell::Str(v.to_string().into()),
         (_, None) => Cell::Null,
     }
 }
 
 fn sources_cell(sources: &[&str]) -> Cell {
-    Cell::List(sources.iter().map(|s| Cell::Str(s.to_string())).collect())
+    Cell::List(
+        sources
+            .iter()
+            .map(|s| Cell::Str(s.to_string().into()))
+            .collect(),
+    )
 }
 
 fn graph_node_id(graph: &Graph, n: NodeIndex) -> String {
@@ -382,11 +387,11 @@ fn diff_row(
         Cell::Str(change.into()),
         Cell::Str(id.into()),
         name,
-        Cell::Str(detail),
+        Cell::Str(detail.into()),
         if valid.is_empty() {
             Cell::Null
         } else {
-            Cell::Str(valid)
+            Cell::Str(valid.into())
         },
         sources_cell(sources),
     ]
@@ -394,8 +399,8 @@ fn diff_row(
 
 fn name_cell(v: Option<&Value>) -> Cell {
     match v {
-        Some(Value::Str(s)) => Cell::Str(s.to_string()),
-        Some(other) => Cell::Str(other.to_string()),
+        Some(Value::Str(s)) => Cell::Str(s.to_string().into()),
+        Some(other) => Cell::Str(other.to_string().into()),
         None => Cell::Null,
     }
 }
@@ -443,10 +448,12 @@ pub fn diff_tx(graph: &Graph, a: TxId, b: TxId) -> Output {
         for (i, f) in facts.iter().enumerate() {
             let (known_a, known_b) = (va.knows(f.tx), vb.knows(f.tx));
             let (event, detail) = describe(f);
-            let Cell::Str(mut event) = event else {
+            let Cell::Str(event) = event else {
                 continue;
             };
+            let mut event = event.to_string();
             let Cell::Str(detail) = detail else { continue };
+            let detail = detail.to_string();
             let tx = if f.tx > a && f.tx <= b && known_b {
                 if event == "set" && corrects(&facts[..i], f, &vb) {
                     event = "corrected".into();
@@ -478,7 +485,7 @@ pub fn diff_tx(graph: &Graph, a: TxId, b: TxId) -> Output {
                 FactKind::Ended { .. } => 2,
             };
             let valid = match valid_cell(f) {
-                Cell::Str(s) => s,
+                Cell::Str(s) => s.to_string(),
                 _ => String::new(),
             };
             let mut detail = detail;

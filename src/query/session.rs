@@ -736,7 +736,7 @@ fn pivot(
 
 fn key_text(cell: Option<&Cell>) -> String {
     match cell {
-        Some(Cell::Str(s)) => s.clone(),
+        Some(Cell::Str(s)) => s.to_string(),
         Some(Cell::Null) | None => "null".to_owned(),
         Some(other) => other.to_string(),
     }

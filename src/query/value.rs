@@ -267,8 +267,8 @@ pub enum Cell {
     Int(i64),
     /// A float.
     Float(f64),
-    /// A string.
-    Str(String),
+    /// A string (short ones, such as ids and names, held inline: no allocation per cell).
+    Str(crate::event::Name),
     /// An EDTF date.
     Date(Date),
     /// A list.
@@ -314,7 +314,7 @@ impl Cell {
             Val::Bool(b) => Cell::Bool(*b),
             Val::Int(i) => Cell::Int(*i),
             Val::Float(f) => Cell::Float(*f),
-            Val::Str(s) => Cell::Str(s.to_string()),
+            Val::Str(s) => Cell::Str(s.clone()),
             Val::Date(d) => Cell::Date(*d),
             Val::List(items) => Cell::List(items.iter().map(|x| Cell::of(x, view)).collect()),
             Val::Map(m) => Cell::Map(
@@ -376,7 +376,7 @@ impl Cell {
             Cell::Bool(b) => J::Bool(*b),
             Cell::Int(i) => json!(i),
             Cell::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-            Cell::Str(s) => J::String(s.clone()),
+            Cell::Str(s) => J::String(s.to_string()),
             Cell::Date(d) => J::String(d.to_string()),
             Cell::List(items) => J::Array(items.iter().map(Cell::to_json).collect()),
             Cell::Map(m) => map(m),

@@ -123,7 +123,7 @@ mod tests {
         let rows = (0..5)
             .map(|i| {
                 vec![
-                    Cell::Str(format!("{}", 2000 + i)),
+                    Cell::Str(format!("{}", 2000 + i).into()),
                     Cell::Int(i),
                     Cell::Int(2),
                     if i == 2 { Cell::Null } else { Cell::Int(4 - i) },
