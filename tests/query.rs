@@ -577,14 +577,15 @@ fn grouping_by_coded_properties_groups_as_values_do() {
     assert_eq!(late_map[1][1], Cell::Int(1), "{late_map:?}");
 }
 
-/// `count(DISTINCT …)` lists nodes and deduplicates them by sorting now and then; it must
-/// count what `collect(DISTINCT …)` (a set, checked per row) collects, for many repeats of
-/// each node, and for nodes mixed with other values and nulls.
+/// `count(DISTINCT …)` lists nodes and deduplicates them by sorting now and then, and turns
+/// a list of many distinct nodes into a bit set (here after 2,048 of its 4,000 entries); it
+/// must count what `collect(DISTINCT …)` (a set, checked per row) collects, for many
+/// repeats of each node, and for nodes mixed with other values and nulls.
 #[test]
 fn count_distinct_counts_what_collect_distinct_collects() {
     let mut db = db_with(SMALL);
     let mut s = Session::new();
-    let q = "UNWIND range(1, 30) AS i MATCH (a:Actor) \
+    let q = "UNWIND range(1, 60) AS i MATCH (a:Actor) \
              WITH i % 3 AS k, a, CASE WHEN a.n % 2 = 0 THEN a WHEN a.n % 5 = 0 THEN null ELSE a.n % 7 END AS x \
              RETURN k, count(DISTINCT a), size(collect(DISTINCT a)), \
                     count(DISTINCT x), size(collect(DISTINCT x)) ORDER BY k";

@@ -2950,16 +2950,30 @@ enum Acc {
     Distinct(Box<Acc>, FxHashSet<NodeIndex>, FxHashSet<Val>),
     /// `count(DISTINCT x)`: nodes listed as they come and deduplicated by sorting, when
     /// the list has doubled since and at the end (appending is sequential; a hash set
-    /// that outgrows the cache costs a miss per row); other values in a set.
+    /// that outgrows the cache costs a miss per row); other values in a set. A list that
+    /// holds more distinct nodes than a bit per node index up to the largest would take
+    /// room for becomes that bit set (`bits`, empty until then), counted as it is set.
     CountDistinct {
         nodes: Vec<NodeIndex>,
         unique: usize,
         others: FxHashSet<Val>,
+        bits: Vec<u64>,
     },
 }
 
 /// Entries a `count(DISTINCT …)` list holds before its first deduplication.
 const LISTED: usize = 1024;
+
+/// Sets node `n`'s bit, growing the set as needed; whether it was clear.
+fn set_bit(bits: &mut Vec<u64>, n: NodeIndex) -> bool {
+    let (word, bit) = (n.index() / 64, n.index() % 64);
+    if word >= bits.len() {
+        bits.resize(word + 1, 0);
+    }
+    let was = bits[word];
+    bits[word] = was | (1 << bit);
+    was & (1 << bit) == 0
+}
 
 /// Sorts and deduplicates `nodes`, returning how many there are.
 fn dedup_nodes(nodes: &mut Vec<NodeIndex>) -> usize {
@@ -2987,6 +3001,7 @@ impl Acc {
                 nodes: Vec::new(),
                 unique: 0,
                 others: FxHashSet::default(),
+                bits: Vec::new(),
             }
         } else if distinct {
             Acc::Distinct(Box::new(base), FxHashSet::default(), FxHashSet::default())
@@ -3048,11 +3063,22 @@ impl Acc {
                 nodes,
                 unique,
                 others,
+                bits,
             } => match v {
+                Val::Node(n) if !bits.is_empty() => *unique += usize::from(set_bit(bits, n)),
                 Val::Node(n) => {
                     nodes.push(n);
                     if nodes.len() >= 2 * (*unique).max(LISTED) {
                         *unique = dedup_nodes(nodes);
+                        // Sorted: the last is the largest index.
+                        let words = nodes.last().map_or(0, |m| m.index() / 64 + 1);
+                        if *unique >= 2 * words {
+                            bits.resize(words, 0);
+                            for m in nodes.drain(..) {
+                                set_bit(bits, m);
+                            }
+                            *nodes = Vec::new();
+                        }
                     }
                 }
                 other => {
@@ -3082,9 +3108,17 @@ impl Acc {
             Acc::Avg(total, n) => Val::Float(total / n as f64),
             Acc::Distinct(inner, ..) => inner.finish(),
             Acc::CountDistinct {
-                mut nodes, others, ..
+                mut nodes,
+                others,
+                bits,
+                unique,
             } => {
-                Val::Int(i64::try_from(dedup_nodes(&mut nodes) + others.len()).unwrap_or(i64::MAX))
+                let nodes = if bits.is_empty() {
+                    dedup_nodes(&mut nodes)
+                } else {
+                    unique
+                };
+                Val::Int(i64::try_from(nodes + others.len()).unwrap_or(i64::MAX))
             }
         }
     }
