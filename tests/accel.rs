@@ -10,7 +10,8 @@ use proptest::prelude::*;
 
 /// The queries compared: scans of labels and of everything, one and two hops, each
 /// direction, one type and several, inline properties, filters, aggregates, ordering,
-/// `IN` on a long list bound once, and labels at the far end of a step.
+/// `IN` on a long list bound once, labels at the far end of a step, and comparisons of
+/// properties with constants.
 const QUERIES: &[&str] = &[
     "MATCH (a:A) RETURN a.id, a.k, a.name",
     "MATCH (n) RETURN n.id, labels(n), n.k",
@@ -34,6 +35,10 @@ const QUERIES: &[&str] = &[
     "MATCH (a)-[:R]->(b:A) RETURN a.id, b.id",
     "MATCH (a)<-[:S]-(b:A:B) RETURN a.id, b.id",
     "MATCH (a:A)-[:R]->(b:B)-[:S]->(c:A) RETURN a.id, b.id, c.id",
+    // Comparisons of a laid-out property with a constant, answered once per distinct value.
+    "MATCH (a:A) WHERE a.k < 2 RETURN a.id, a.k",
+    "MATCH (a)-[:R]->(b) WHERE b.name IN ['N1', 'N3', 'N5'] AND a.k <> 1 RETURN a.id, b.id",
+    "MATCH (a) WHERE a.k = 1.0 OR a.id = 'n3' OR a.name >= 'N5' RETURN a.id",
 ];
 
 #[derive(Clone, Debug)]

@@ -151,6 +151,11 @@ impl Column {
         }
     }
 
+    /// How many distinct values (with null, code 0) the codes name.
+    pub fn distinct_values(&self) -> usize {
+        self.values.len()
+    }
+
     /// The code of node index `i`'s value (code 0: no value); `None` for an index beyond
     /// the column. Equal codes are equal values as query values too when
     /// [`Column::codes_equal_values`].

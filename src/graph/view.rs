@@ -85,6 +85,11 @@ impl<'g> View<'g> {
         self.pieces.as_deref()
     }
 
+    /// The read-optimised pieces this view reads through, shared (to tell them apart).
+    pub fn shared_pieces(&self) -> Option<&Arc<Pieces>> {
+        self.pieces.as_ref()
+    }
+
     /// The same transaction time, restricted to facts valid at some day of `range`.
     pub fn during(mut self, range: DayRange) -> View<'g> {
         self.valid = Some(range);

@@ -9,6 +9,7 @@
 //! evaluated as before, so a compiled expression gives the same value or error as the
 //! tree it came from on every row.
 
+use crate::graph::accel::{Column, Pieces};
 use crate::graph::{Span as ValidSpan, Sym};
 use crate::time::Day;
 
@@ -70,6 +71,18 @@ pub enum Compiled {
         slot: usize,
         from: bool,
         negated: bool,
+        general: Box<Compiled>,
+    },
+    /// `v.key op constant` (a comparison, or `IN` a constant list) where `key` is laid out
+    /// as a column of codes (`graph::accel::Column`): nodes with the same code have the
+    /// same stored value, so `general` is evaluated once per code met and its answer kept
+    /// (`known`: 0 not yet, 1 false, 2 true, 3 null). Only while reading through the very
+    /// pieces the column belongs to.
+    CodedCmp {
+        slot: usize,
+        pieces: std::sync::Arc<Pieces>,
+        column: std::sync::Arc<Column>,
+        known: Box<[std::cell::Cell<u8>]>,
         general: Box<Compiled>,
     },
     /// `NOT x`.
@@ -144,7 +157,7 @@ impl Compiled {
                         date_first,
                         general: Box::new(general),
                     },
-                    _ => general,
+                    _ => coded(general, env),
                 }
             }
             ExprKind::Unary(UnaryOp::Not, x) => Compiled::Not(sub(x), x.span),
@@ -261,6 +274,42 @@ impl Compiled {
                 }
                 None => general.eval(env),
             },
+            Compiled::CodedCmp {
+                slot,
+                pieces,
+                column,
+                known,
+                general,
+            } => {
+                let code = match env.row.get(*slot) {
+                    Some(Val::Node(n))
+                        if env
+                            .view
+                            .shared_pieces()
+                            .is_some_and(|p| std::sync::Arc::ptr_eq(p, pieces)) =>
+                    {
+                        column.code(n.index())
+                    }
+                    _ => None,
+                };
+                let Some(state) = code.and_then(|c| known.get(c as usize)) else {
+                    return general.eval(env);
+                };
+                match state.get() {
+                    1 => return Ok(Val::Bool(false)),
+                    2 => return Ok(Val::Bool(true)),
+                    3 => return Ok(Val::Null),
+                    _ => {}
+                }
+                let v = general.eval(env)?;
+                state.set(match v {
+                    Val::Bool(false) => 1,
+                    Val::Bool(true) => 2,
+                    Val::Null => 3,
+                    _ => 0,
+                });
+                Ok(v)
+            }
             Compiled::Not(x, span) => Ok(match x.eval(env)? {
                 Val::Bool(b) => Val::Bool(!b),
                 Val::Null => Val::Null,
@@ -294,6 +343,37 @@ impl Compiled {
             }
             other => other.eval(env).map(std::borrow::Cow::Owned),
         }
+    }
+}
+
+/// `general` as a [`Compiled::CodedCmp`] when it is `v.key op constant` and `env`'s view
+/// reads `key` through a column of codes; else as it is.
+fn coded(general: Compiled, env: &Env<'_>) -> Compiled {
+    use BinaryOp as B;
+    let Compiled::Binary { op, a, b, .. } = &general else {
+        return general;
+    };
+    let constant = match op {
+        B::Eq | B::Ne | B::Lt | B::Le | B::Gt | B::Ge => matches!(**b, Compiled::Const(_)),
+        B::In => matches!(**b, Compiled::Const(Val::List(_) | Val::Null)),
+        _ => false,
+    };
+    let (Some((slot, sym)), Some(pieces)) = (a.slot_property(), env.view.shared_pieces()) else {
+        return general;
+    };
+    // A node without an `id` property answers `v.id` with its id, which no column holds.
+    let by_id = matches!(&**a, Compiled::Property { key, .. } if key == "id");
+    match pieces.column(sym) {
+        Some(column) if constant && !by_id => Compiled::CodedCmp {
+            slot,
+            pieces: pieces.clone(),
+            column: column.clone(),
+            known: (0..column.distinct_values())
+                .map(|_| std::cell::Cell::new(0))
+                .collect(),
+            general: Box::new(general),
+        },
+        _ => general,
     }
 }
 

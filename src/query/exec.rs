@@ -446,7 +446,7 @@ impl<'q> Executor<'q> {
                     let view = self.view(graph, host.writing());
                     let (columns, rows) = self.project(&view, &names, rows, p, grouped.take())?;
                     let rows = rows
-                        .iter()
+                        .into_iter()
                         .map(|r| r.iter().map(|v| Cell::of(v, &view)).collect())
                         .collect();
                     return Ok(Output { columns, rows });
@@ -1018,6 +1018,13 @@ impl<'q> Executor<'q> {
         };
         let mut table: Vec<(Row, Vec<Val>)> = Vec::new();
         if !aggregating && let Some(g) = grouped {
+            // Projected as the matches were found, and nothing more to do (a grouper
+            // projects only for no DISTINCT, ORDER BY, SKIP, LIMIT or WHERE).
+            if groups_as_it_goes(p) {
+                let out: Vec<Row> = g.groups.into_iter().map(|(out, _)| out).collect();
+                self.budget.rows(out.len())?;
+                return Ok((out_names, out));
+            }
             // Projected as the matches were found.
             table = g
                 .groups

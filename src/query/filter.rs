@@ -176,6 +176,7 @@ fn safe(c: &Compiled, elements: &FxHashSet<usize>) -> bool {
             elements.contains(slot)
         }
         Compiled::IsNull(x, _) => safe(x, elements),
+        Compiled::CodedCmp { general, .. } => safe(general, elements),
         Compiled::Not(x, _) => safe(x, elements) && boolean(x),
         Compiled::Logic { a, b, .. } => {
             safe(a, elements) && boolean(a) && safe(b, elements) && boolean(b)
@@ -195,6 +196,7 @@ fn boolean(c: &Compiled) -> bool {
     match c {
         Compiled::Const(v) => matches!(v, Val::Bool(_) | Val::Null),
         Compiled::ValidCmp { .. }
+        | Compiled::CodedCmp { .. }
         | Compiled::ValidIsNull { .. }
         | Compiled::IsNull(..)
         | Compiled::Not(..)
