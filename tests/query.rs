@@ -533,6 +533,9 @@ fn order_by_with_limit_gives_the_first_rows_of_the_full_order() {
         (40, 7),
         (190, 20),
         (0, 300),
+        // Far more than there are groups: nothing is made room for up front.
+        (0, 1_000_000_000_000),
+        (1, i64::MAX as usize),
     ] {
         let q = format!("{grouped} SKIP {skip} LIMIT {limit}");
         let got = run(&mut db, &mut s, &q).unwrap().output.rows;
@@ -713,6 +716,13 @@ MATCH (a:P), (b:P) WHERE b.i = a.i + 5 AND a.i % 4 = 0
             "p = shortestPath((a:P {id: 'p1'})-[:R*..6]-(b:P))",
             "b.i > 20 AND length(p) < 6",
             "RETURN b.i, length(p)",
+        ),
+        // A shortest path's relationship variable holds a list, `*` or not: `r.w` fails on
+        // it, after a part written first that is false everywhere.
+        (
+            "shortestPath((a:P {id: 'p1'})-[r:R]->(b:P)), (b)-[:R]->(c:P)",
+            "c.i < 0 AND r.w = 2",
+            "RETURN c.i",
         ),
         // A lone value that is not a boolean rejects; beside AND it fails.
         (two, "a.i", "RETURN a.i"),

@@ -82,7 +82,8 @@ pub enum Compiled {
         slot: usize,
         pieces: std::sync::Arc<Pieces>,
         column: std::sync::Arc<Column>,
-        known: Box<[std::cell::Cell<u8>]>,
+        /// Made on the first row that reads it (a names column has 100,000 values).
+        known: std::cell::OnceCell<Box<[std::cell::Cell<u8>]>>,
         general: Box<Compiled>,
     },
     /// `NOT x`.
@@ -292,7 +293,14 @@ impl Compiled {
                     }
                     _ => None,
                 };
-                let Some(state) = code.and_then(|c| known.get(c as usize)) else {
+                let Some(code) = code else {
+                    return general.eval(env);
+                };
+                let known = known.get_or_init(|| {
+                    let values = column.distinct_values();
+                    (0..values).map(|_| std::cell::Cell::new(0)).collect()
+                });
+                let Some(state) = known.get(code as usize) else {
                     return general.eval(env);
                 };
                 match state.get() {
@@ -368,9 +376,7 @@ fn coded(general: Compiled, env: &Env<'_>) -> Compiled {
             slot,
             pieces: pieces.clone(),
             column: column.clone(),
-            known: (0..column.distinct_values())
-                .map(|_| std::cell::Cell::new(0))
-                .collect(),
+            known: std::cell::OnceCell::new(),
             general: Box::new(general),
         },
         _ => general,

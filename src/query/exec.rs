@@ -1074,19 +1074,9 @@ impl<'q> Executor<'q> {
             let wanted = limit.map(|l| l.saturating_add(skip.unwrap_or(0)));
             match wanted {
                 Some(k) if k < table.len() => {
-                    let mut ranked: Vec<(usize, (Row, Vec<Val>))> =
-                        table.into_iter().enumerate().collect();
-                    let rank =
-                        |(i, (_, a)): &(usize, (Row, Vec<Val>)),
-                         (j, (_, b)): &(usize, (Row, Vec<Val>))| {
-                            order(a, b).then(i.cmp(j))
-                        };
-                    if k > 0 {
-                        ranked.select_nth_unstable_by(k - 1, rank);
-                    }
-                    ranked.truncate(k);
-                    ranked.sort_unstable_by(rank);
-                    table = ranked.into_iter().map(|(_, r)| r).collect();
+                    // Kept in position order: a stable sort breaks ties by position.
+                    keep_first(&mut table, k, &p.order);
+                    table.sort_by(|(_, a), (_, b)| order(a, b));
                 }
                 _ => table.sort_by(|(_, a), (_, b)| order(a, b)),
             }
@@ -1180,6 +1170,8 @@ impl<'q> Executor<'q> {
             ));
         }
         let (compiled, order) = self.compile_projection(view, names, items, p, key_names);
+        // Trimming pays only when fewer rows are kept than there are groups.
+        let keep = keep.filter(|&k| k < groups.len());
         let mut table = Vec::with_capacity(keep.map_or(groups.len(), |k| 2 * k));
         // The sort keys of the last of the `k` first rows, once some rows were let go: a
         // later row that does not rank before it (a tie ranks after) is not kept.
@@ -1227,16 +1219,7 @@ impl<'q> Executor<'q> {
             if let Some(k) = keep
                 && table.len() >= 2 * k
             {
-                // The first k by (keys, position), kept in position order.
-                let mut ranked: Vec<(usize, (Row, Vec<Val>))> =
-                    table.drain(..).enumerate().collect();
-                ranked.select_nth_unstable_by(k - 1, |(i, (_, a)), (j, (_, b))| {
-                    sort_order(&p.order, a, b).then(i.cmp(j))
-                });
-                ranked.truncate(k);
-                worst = Some(ranked[k - 1].1.1.clone());
-                ranked.sort_unstable_by_key(|(i, _)| *i);
-                table.extend(ranked.into_iter().map(|(_, r)| r));
+                worst = keep_first(&mut table, k, &p.order);
             }
         }
         Ok(table)
@@ -1673,6 +1656,25 @@ impl<'q> Executor<'q> {
     }
 }
 
+/// Keeps the first `k` (≥ 1) rows by their sort keys and then their position, in position
+/// order, and returns the sort keys of the last of them (a later row that ties with it
+/// ranks after it).
+fn keep_first(table: &mut Vec<(Row, Vec<Val>)>, k: usize, items: &[SortItem]) -> Option<Vec<Val>> {
+    if k == 0 || k >= table.len() {
+        return None;
+    }
+    let mut ranked: Vec<(usize, (Row, Vec<Val>))> = table.drain(..).enumerate().collect();
+    let rank = |(i, (_, a)): &(usize, (Row, Vec<Val>)), (j, (_, b)): &(usize, (Row, Vec<Val>))| {
+        sort_order(items, a, b).then(i.cmp(j))
+    };
+    ranked.select_nth_unstable_by(k - 1, rank);
+    ranked.truncate(k);
+    let worst = ranked[k - 1].1.1.clone();
+    ranked.sort_unstable_by_key(|(i, _)| *i);
+    table.extend(ranked.into_iter().map(|(_, r)| r));
+    Some(worst)
+}
+
 /// How two rows' sort keys order, by `ORDER BY` items.
 fn sort_order(items: &[SortItem], a: &[Val], b: &[Val]) -> std::cmp::Ordering {
     for ((x, y), s) in a.iter().zip(b.iter()).zip(items) {
@@ -1771,7 +1773,11 @@ fn staged_filter(
     let checkpoints = 2 * plan.rels.len() + 1;
     let mut elements = FxHashSet::default();
     for p in plans {
-        let fixed = p.rels.iter().map(|(r, _)| r.length.is_none());
+        // A shortest path binds its relationship variable to a list, written `*` or not.
+        let fixed = p
+            .rels
+            .iter()
+            .map(|(r, _)| p.kind == PathKind::Plain && r.length.is_none());
         let rels = p
             .rel_use
             .iter()
@@ -2236,11 +2242,10 @@ impl<'m> Matcher<'m, '_, '_> {
     }
 
     /// The laid-out adjacency [`neighbours`](Self::neighbours) borrows for relationship
-    /// `i`, if it borrows one.
-    fn laid_out(&self, i: usize) -> Option<&'m Adjacency> {
+    /// `i` in direction `d`, if it borrows one.
+    fn laid_out(&self, d: Direction, i: usize) -> Option<&'m Adjacency> {
         let view: &'m View<'_> = self.view;
-        let (_, d) = self.plan.rels.get(i)?;
-        let [t] = self.syms.types[i].0.as_slice() else {
+        let [t] = self.syms.types.get(i)?.0.as_slice() else {
             return None;
         };
         let dir = match d {
@@ -2253,8 +2258,8 @@ impl<'m> Matcher<'m, '_, '_> {
 
     /// [`laid_out`](Self::laid_out) for a fixed-length step `i`.
     fn next_adjacency(&self, i: usize) -> Option<&'m Adjacency> {
-        let (rp, _) = self.plan.rels.get(i)?;
-        rp.length.is_none().then(|| self.laid_out(i)).flatten()
+        let (rp, d) = self.plan.rels.get(i)?;
+        rp.length.is_none().then(|| self.laid_out(*d, i)).flatten()
     }
 
     /// Whether the nodes [`neighbours`](Self::neighbours) gives for relationship `i` have
@@ -2262,7 +2267,7 @@ impl<'m> Matcher<'m, '_, '_> {
     /// ends all share one label set (so are shown): `Some(true)`, every one has them;
     /// `Some(false)`, none does; `None`, each must be read.
     fn ends_match(&self, i: usize) -> Option<bool> {
-        let set = self.laid_out(i)?.ends()?;
+        let set = self.laid_out(self.plan.rels[i].1, i)?.ends()?;
         let labels = self.view.graph().set(set);
         Some(
             self.syms.labels[i + 1]
@@ -2286,16 +2291,11 @@ impl<'m> Matcher<'m, '_, '_> {
         if !possible {
             return Cow::Borrowed(&[]);
         }
+        if let Some(adj) = self.laid_out(d, i) {
+            return Cow::Borrowed(adj.of(n));
+        }
         let mut out = Vec::new();
         if let (Some(pieces), [t]) = (view.pieces(), types.as_slice()) {
-            let one_way = match d {
-                Direction::Right => pieces.adjacency(*t, Dir::Outgoing),
-                Direction::Left => pieces.adjacency(*t, Dir::Incoming),
-                Direction::Both => None,
-            };
-            if let Some(adj) = one_way {
-                return Cow::Borrowed(adj.of(n));
-            }
             let laid_out = |dir| pieces.adjacency(*t, dir);
             let outgoing = matches!(d, Direction::Right | Direction::Both);
             let incoming = matches!(d, Direction::Left | Direction::Both);
@@ -2349,8 +2349,9 @@ impl<'m> Matcher<'m, '_, '_> {
         match rp.length {
             None => {
                 let shown = match self.ends_match(i) {
-                    Some(false) => return Ok(()),
-                    known => known.is_some(),
+                    // No node can match (nor a property of the relationship fail first).
+                    Some(false) if rp.props.is_empty() => return Ok(()),
+                    known => known == Some(true),
                 };
                 let ahead = self.next_adjacency(i + 1);
                 // A query that reads valid times reads those of the relationships it binds.

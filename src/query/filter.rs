@@ -16,6 +16,10 @@
 //!   later one may still fail), are not final when found: they are carried down the walk
 //!   as a [`Doubt`] and decided on the complete match. A prefix with no complete match
 //!   raises nothing, as the filter checked at the end would not.
+//! - What is the filter's own, that is. Errors the walk raises by itself (evaluating an
+//!   inline property map, `(b {s: a.name * 2})`; the hop limit of an unbounded `*`) come only
+//!   from the walks that go on: a part that rejects a prefix spares the rest of its walk,
+//!   and those errors with it, as filtering early in any planner does.
 
 use rustc_hash::FxHashSet;
 
