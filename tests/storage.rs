@@ -103,7 +103,7 @@ fn a_file_from_a_newer_diplograph_is_refused_not_misread() {
     match Database::open_file(&path) {
         Err(OpenError::Log(LogError::NewerFormat {
             found: 99,
-            supported: 1,
+            supported: 2,
             ..
         })) => {}
         other => panic!("expected NewerFormat, got {other:?}"),
@@ -325,9 +325,9 @@ fn an_empty_file_becomes_a_knowledge_base() {
     assert_eq!(db.log().head(), TxId(0));
 }
 
-/// One transaction bigger than the appender's flush batch (16,384 events) is written in
-/// several flushes inside one redb write, replays as one transaction, and when its last event
-/// is refused, none of its earlier flushes survive.
+/// One transaction bigger than a run (64 KiB of records) is stored as several runs inside
+/// one redb write, replays as one transaction, and when its last event is refused, none of
+/// its earlier runs survive.
 #[test]
 fn a_transaction_larger_than_a_flush_lands_whole_or_not_at_all() {
     let dir = tempfile::tempdir().unwrap();
@@ -360,4 +360,141 @@ fn a_transaction_larger_than_a_flush_lands_whole_or_not_at_all() {
     assert_eq!(db.tx(), TxId(2));
     assert_eq!(db.graph().headers()[1].event_count, n as u64);
     assert_eq!(db.view().nodes().count(), n + 1);
+    for i in [0, 1, n / 2, n - 1] {
+        assert!(db.view().node(&format!("n{i}")).is_some(), "n{i}");
+    }
+    drop(db);
+    let firsts: Vec<u32> = raw_rows(&path, RUNS)
+        .into_iter()
+        .filter(|((tx, _), _)| *tx == 2)
+        .map(|((_, first), _)| first)
+        .collect();
+    assert!(firsts.len() > 10, "{} runs", firsts.len());
+    assert_eq!(firsts[0], 0);
+    assert!(firsts.windows(2).all(|w| w[0] < w[1]));
+    assert!(
+        raw_rows(&path, EVENTS).is_empty(),
+        "nothing is stored one by one"
+    );
+}
+
+const RUNS: redb::TableDefinition<(u64, u32), &[u8]> = redb::TableDefinition::new("runs");
+const EVENTS: redb::TableDefinition<(u64, u32), &[u8]> = redb::TableDefinition::new("events");
+
+/// Every row of a table keyed by (tx, index), read with redb directly.
+fn raw_rows(
+    path: &std::path::Path,
+    table: redb::TableDefinition<(u64, u32), &[u8]>,
+) -> Vec<((u64, u32), Vec<u8>)> {
+    use redb::{ReadableDatabase, ReadableTable};
+    let db = redb::Database::open(path).unwrap();
+    let read = db.begin_read().unwrap();
+    let t = read.open_table(table).unwrap();
+    t.iter()
+        .unwrap()
+        .map(|item| {
+            let (k, v) = item.unwrap();
+            (k.value(), v.value().to_vec())
+        })
+        .collect()
+}
+
+/// Replaces (or with `None`, deletes) one row of the runs table, with redb directly.
+fn set_run(path: &std::path::Path, key: (u64, u32), bytes: Option<&[u8]>) {
+    let db = redb::Database::open(path).unwrap();
+    let w = db.begin_write().unwrap();
+    {
+        let mut t = w.open_table(RUNS).unwrap();
+        match bytes {
+            Some(bytes) => t.insert(key, bytes).unwrap(),
+            None => t.remove(key).unwrap(),
+        };
+    }
+    w.commit().unwrap();
+}
+
+/// A run is a version byte, a count, then length-prefixed records. Each way of damaging one
+/// is refused at open, naming the transaction and the event, and leaves every record as it was.
+#[test]
+fn a_damaged_run_is_refused_naming_its_transaction_and_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = kb_file(&dir);
+    {
+        let mut db = Database::open_file(&path).unwrap();
+        let five = (0..5)
+            .map(|i| node(&format!("m{i}"), "Actor", &[], "2000/..", &["s1"]))
+            .collect();
+        db.commit(meta("five"), five).unwrap();
+    }
+    let (key, pristine) = raw_rows(&path, RUNS).pop().unwrap();
+    assert_eq!(key, (22, 0), "the last run is the five events of tx 22");
+    assert_eq!(pristine[0], 1, "run version");
+    assert_eq!(pristine[1..5], 5u32.to_le_bytes());
+    // Where each record starts, after its 4-byte length.
+    let mut starts = Vec::new();
+    let mut at = 5;
+    while at < pristine.len() {
+        let len = u32::from_le_bytes(pristine[at..at + 4].try_into().unwrap()) as usize;
+        starts.push(at + 4);
+        at += 4 + len;
+    }
+    assert_eq!(starts.len(), 5);
+    assert_eq!(at, pristine.len());
+    let with = |f: &dyn Fn(&mut Vec<u8>)| {
+        let mut bytes = pristine.clone();
+        f(&mut bytes);
+        Some(bytes)
+    };
+    let cases: [(&str, Option<Vec<u8>>, u32, &str); 10] = [
+        (
+            "newer version",
+            with(&|b| b[0] = 9),
+            0,
+            "run format 9 is newer",
+        ),
+        ("empty", Some(Vec::new()), 0, "empty run"),
+        ("count too big", with(&|b| b[1] = 6), 0, "a run of 6 events"),
+        ("count zero", with(&|b| b[1] = 0), 0, "a run of 0 events"),
+        ("count too small", with(&|b| b[1] = 3), 2, "bytes after"),
+        (
+            "cut short",
+            with(&|b| b.truncate(b.len() - 3)),
+            4,
+            "cut short",
+        ),
+        (
+            "cut in a length",
+            with(&|b| b.truncate(starts[2] - 2)),
+            2,
+            "cut short",
+        ),
+        ("a byte too many", with(&|b| b.push(0)), 4, "bytes after"),
+        (
+            "bad record",
+            with(&|b| b[starts[3]] = 77),
+            3,
+            "record format 77",
+        ),
+        ("missing", None, 0, "event record missing"),
+    ];
+    for (what, bytes, index, detail) in cases {
+        let damaged = dir.path().join("damaged.redb");
+        std::fs::copy(&path, &damaged).unwrap();
+        set_run(&damaged, key, bytes.as_deref());
+        let before = (raw_rows(&damaged, RUNS), raw_rows(&damaged, EVENTS));
+        match Database::open_file(&damaged) {
+            Err(OpenError::Log(LogError::Corrupt {
+                tx,
+                index: i,
+                detail: d,
+            })) => {
+                assert_eq!((tx, i), (TxId(22), Some(index)), "{what}: {d}");
+                assert!(d.contains(detail), "{what}: {d}");
+            }
+            Err(e) => panic!("{what}: expected Corrupt, got {e}"),
+            Ok(_) => panic!("{what}: opened"),
+        }
+        let after = (raw_rows(&damaged, RUNS), raw_rows(&damaged, EVENTS));
+        assert!(after == before, "{what}: a record changed");
+    }
 }

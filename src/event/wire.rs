@@ -31,7 +31,19 @@ pub const FORMAT_VERSION: u8 = 1;
 /// # Errors
 /// When the encoder fails (it does not for well-formed events).
 pub fn encode_event(event: &Event) -> Result<Vec<u8>, String> {
-    encode(&EventV1::from_domain(event))
+    let mut out = Vec::new();
+    encode_event_into(event, &mut out)?;
+    Ok(out)
+}
+
+/// Appends an event's stored record (version byte, then MessagePack) to `out`, as
+/// [`encode_event`] would return it. On an error, `out` may hold part of the record.
+///
+/// # Errors
+/// When the encoder fails (it does not for well-formed events).
+pub fn encode_event_into(event: &Event, out: &mut Vec<u8>) -> Result<(), String> {
+    out.push(FORMAT_VERSION);
+    rmp_serde::encode::write(out, &EventV1::from_domain(event)).map_err(|e| e.to_string())
 }
 
 /// Decodes a stored event record of any supported version.
