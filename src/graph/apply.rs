@@ -59,8 +59,8 @@ impl Graph {
     pub(crate) fn reserve(&mut self, nodes: usize, edges: usize) {
         self.g.reserve_nodes(nodes);
         self.g.reserve_edges(edges);
-        self.node_ids.reserve(nodes);
-        self.edge_ids.reserve(edges);
+        self.node_ids.reserve(nodes, super::node_id_of(&self.g));
+        self.edge_ids.reserve(edges, super::edge_id_of(&self.g));
         if self.journal.enabled {
             self.journal.undo.reserve(nodes + edges);
         }
@@ -82,7 +82,7 @@ impl Graph {
             match undo {
                 Undo::NewNode(n) => {
                     if let Some(data) = self.g.remove_node(n) {
-                        self.node_ids.remove(&data.id);
+                        self.node_ids.remove(&data.id, n.index() as u32);
                     }
                 }
                 Undo::NodeRecords(n) => {
@@ -96,9 +96,10 @@ impl Graph {
                     if let Some(data) = self.g.remove_edge(e) {
                         let prev = data.predecessor;
                         if prev == EdgeIndex::end() {
-                            self.edge_ids.remove(&data.id);
+                            self.edge_ids.remove(&data.id, e.index() as u32);
                         } else {
-                            self.edge_ids.insert(data.id, prev);
+                            self.edge_ids
+                                .replace(&data.id, e.index() as u32, prev.index() as u32);
                             if let Some(p) = self.g.edge_weight_mut(prev) {
                                 p.successor = EdgeIndex::end();
                             }
@@ -303,7 +304,8 @@ impl Graph {
                     ends: Box::default(),
                     props: Box::default(),
                 });
-                self.node_ids.insert(id, n);
+                self.node_ids
+                    .insert_new(&id, n.index() as u32, super::node_id_of(&self.g));
                 self.note(Undo::NewNode(n));
                 n
             }
@@ -361,7 +363,13 @@ impl Graph {
         if let Some(prev) = self.g.edge_weight_mut(predecessor) {
             prev.successor = e;
         }
-        self.edge_ids.insert(id, e);
+        if predecessor == EdgeIndex::end() {
+            self.edge_ids
+                .insert_new(&id, e.index() as u32, super::edge_id_of(&self.g));
+        } else {
+            self.edge_ids
+                .replace(&id, predecessor.index() as u32, e.index() as u32);
+        }
         self.note(Undo::NewEdge(e));
         self.by_type.entry(rel_type).or_default().push(e);
         self.note(Undo::TypeIndex(rel_type));

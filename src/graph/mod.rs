@@ -13,6 +13,7 @@
 pub mod accel;
 mod apply;
 pub mod facts;
+pub(crate) mod ids;
 mod replay;
 pub mod schema;
 pub mod snapshot;
@@ -272,12 +273,32 @@ pub(crate) struct Retraction {
 /// The set of transactions whose facts a view must hide.
 pub type DeadSet = rustc_hash::FxHashSet<TxId>;
 
+/// The id of a node by its index, for the node id table.
+pub(crate) fn node_id_of<'g>(
+    g: &'g StableGraph<NodeData, EdgeData, Directed, u32>,
+) -> impl Fn(u32) -> Option<&'g str> {
+    |i| {
+        g.node_weight(NodeIndex::new(i as usize))
+            .map(|n| n.id.as_str())
+    }
+}
+
+/// The id of an edge by its index, for the edge id table.
+pub(crate) fn edge_id_of<'g>(
+    g: &'g StableGraph<NodeData, EdgeData, Directed, u32>,
+) -> impl Fn(u32) -> Option<&'g str> {
+    |i| {
+        g.edge_weight(EdgeIndex::new(i as usize))
+            .map(|e| e.id.as_str())
+    }
+}
+
 /// The bitemporal property graph.
 pub struct Graph {
     pub(crate) g: StableGraph<NodeData, EdgeData, Directed, u32>,
-    pub(crate) node_ids: FxHashMap<Name, NodeIndex>,
+    pub(crate) node_ids: ids::IdTable,
     /// Each edge id's latest incarnation; earlier ones chain through `predecessor`.
-    pub(crate) edge_ids: FxHashMap<Name, EdgeIndex>,
+    pub(crate) edge_ids: ids::IdTable,
     pub(crate) by_label: FxHashMap<Sym, Vec<NodeIndex>>,
     pub(crate) by_type: FxHashMap<Sym, Vec<EdgeIndex>>,
     /// [`prop_key`]`(label, key, value)` → nodes that ever had that label and value.
@@ -324,8 +345,8 @@ impl Graph {
     pub fn new() -> Graph {
         Graph {
             g: StableGraph::default(),
-            node_ids: FxHashMap::default(),
-            edge_ids: FxHashMap::default(),
+            node_ids: ids::IdTable::default(),
+            edge_ids: ids::IdTable::default(),
             by_label: FxHashMap::default(),
             by_type: FxHashMap::default(),
             by_prop: FxHashMap::default(),
@@ -346,12 +367,16 @@ impl Graph {
 
     /// The node index of an id (any incarnation, known or not in any view).
     pub(crate) fn node_index(&self, id: &str) -> Option<NodeIndex> {
-        self.node_ids.get(id).copied()
+        self.node_ids
+            .get(id, node_id_of(&self.g))
+            .map(|i| NodeIndex::new(i as usize))
     }
 
     /// The latest incarnation of an edge id.
     pub(crate) fn edge_index(&self, id: &str) -> Option<EdgeIndex> {
-        self.edge_ids.get(id).copied()
+        self.edge_ids
+            .get(id, edge_id_of(&self.g))
+            .map(|i| EdgeIndex::new(i as usize))
     }
 
     /// An estimate of the heap memory the projection holds, by structure, in bytes.
@@ -395,8 +420,8 @@ impl Graph {
             ("edge properties and ends", edge_props),
             ("long strings", strings),
             ("long ids", ids),
-            ("node id table", table(self.node_ids.capacity(), 28)),
-            ("edge id table", table(self.edge_ids.capacity(), 28)),
+            ("node id table", table(self.node_ids.capacity(), 4)),
+            ("edge id table", table(self.edge_ids.capacity(), 4)),
             ("property index", table(self.by_prop.capacity(), 24)),
             (
                 "label and type indexes",
