@@ -124,6 +124,7 @@ impl<L: Log> Database<L> {
             open: None,
             written: Vec::new(),
             failed: None,
+            record: Vec::new(),
         };
         let outcome = f(&mut writer);
         let Writer {
@@ -132,6 +133,7 @@ impl<L: Log> Database<L> {
             open,
             written,
             failed,
+            ..
         } = writer;
         let outcome = outcome.and_then(|()| match (failed, open) {
             // `f` went on after an error: the log and the graph may disagree; write nothing.
@@ -166,6 +168,67 @@ pub struct Writer<'d, A: Appender> {
     written: Vec<TxHeader>,
     /// The first error, if any: after one, the writer refuses everything.
     failed: Option<String>,
+    /// Where an event is encoded before it goes to the log.
+    record: Vec<u8>,
+}
+
+/// Events with their stored records, encoded where they are made: a bulk import builds these
+/// on its reading thread, so the writing thread only validates, stores and applies. Each
+/// event and its record go in together, so they cannot disagree.
+#[derive(Debug, Default)]
+pub struct EncodedEvents {
+    events: Vec<(Event, u64)>,
+    bytes: Vec<u8>,
+    /// Where each record ends in `bytes`.
+    ends: Vec<usize>,
+}
+
+impl EncodedEvents {
+    /// Room for `n` events.
+    pub fn with_capacity(n: usize) -> EncodedEvents {
+        EncodedEvents {
+            events: Vec::with_capacity(n),
+            bytes: Vec::with_capacity(n * 128),
+            ends: Vec::with_capacity(n),
+        }
+    }
+
+    /// Encodes `event` and adds it, with a `tag` of the caller's (a line number, say) that
+    /// [`Writer::append_encoded`] names when the event is refused.
+    ///
+    /// # Errors
+    /// When the event cannot be encoded; nothing is added then.
+    pub fn push(&mut self, event: Event, tag: u64) -> Result<(), String> {
+        let mark = self.bytes.len();
+        if let Err(e) = crate::event::wire::encode_event_into(&event, &mut self.bytes) {
+            self.bytes.truncate(mark);
+            return Err(e);
+        }
+        self.ends.push(self.bytes.len());
+        self.events.push((event, tag));
+        Ok(())
+    }
+
+    /// How many events it holds.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// The tag of the first event.
+    pub fn first_tag(&self) -> Option<u64> {
+        self.events.first().map(|(_, tag)| *tag)
+    }
+
+    fn clear(&mut self) {
+        self.events.clear();
+        self.bytes.clear();
+        self.ends.clear();
+    }
 }
 
 impl<A: Appender> Writer<'_, A> {
@@ -224,12 +287,50 @@ impl<A: Appender> Writer<'_, A> {
         self.note(result)
     }
 
+    /// Validates, writes and applies events with their records, in order, and empties
+    /// `events` (keeping its room, to be filled again).
+    ///
+    /// # Errors
+    /// At the first event refused, or when the log fails: that event's tag, and why.
+    pub fn append_encoded(&mut self, events: &mut EncodedEvents) -> Result<(), (u64, CommitError)> {
+        let mut start = 0;
+        let mut result = Ok(());
+        for ((event, tag), end) in events.events.drain(..).zip(&events.ends) {
+            let record = &events.bytes[start..*end];
+            start = *end;
+            if let Err(e) = self.check().and_then(|()| {
+                let r = self.append_record(event, record);
+                self.note(r)
+            }) {
+                result = Err((tag, e));
+                break;
+            }
+        }
+        events.clear();
+        result
+    }
+
     fn append_unchecked(&mut self, event: Event) -> Result<(), CommitError> {
         let (tx, index) = self
             .open
             .ok_or_else(|| LogError::Storage("no transaction is open".into()))?;
+        let mut record = std::mem::take(&mut self.record);
+        record.clear();
+        let result = match crate::event::wire::encode_event_into(&event, &mut record) {
+            Ok(()) => self.append_record(event, &record),
+            Err(detail) => Err(LogError::Encode { tx, index, detail }.into()),
+        };
+        self.record = record;
+        result
+    }
+
+    /// Validates `event`, writes its `record` and applies it.
+    fn append_record(&mut self, event: Event, record: &[u8]) -> Result<(), CommitError> {
+        let (tx, index) = self
+            .open
+            .ok_or_else(|| LogError::Storage("no transaction is open".into()))?;
         self.graph.validate(tx, index, &event)?;
-        self.appender.append(&event)?;
+        self.appender.append(record)?;
         let restores = matches!(event, Event::TxRetracted { .. }).then(|| event.clone());
         self.graph.apply(tx, index, event)?;
         if let Some(event) = restores {

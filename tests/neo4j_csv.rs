@@ -450,11 +450,14 @@ fn an_import_into_a_file_survives_reopening() {
     let f = fixture();
     let dir = TempDir::new().unwrap();
     let path = dir.path().join("kb.redb");
-    {
+    let imported = {
         let mut db = Database::open_file(&path).unwrap();
         import(&mut db, &f.nodes, &f.rels, &ImportOptions::default()).unwrap();
-    }
+        diplograph::graph::snapshot::Snapshot::of(&db.view())
+    };
     let db = Database::open_file(&path).unwrap();
+    // The events were encoded on the reading thread: what the log holds is what was applied.
+    assert!(diplograph::graph::snapshot::Snapshot::of(&db.view()) == imported);
     let v = db.view();
     assert_eq!(v.nodes().count(), 6);
     assert_eq!(v.edges().count(), 6);

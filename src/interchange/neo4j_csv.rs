@@ -76,7 +76,7 @@ use std::sync::Arc;
 use indicatif::ProgressBar;
 use rustc_hash::FxHashMap;
 
-use crate::db::Database;
+use crate::db::{Database, EncodedEvents};
 use crate::error::{CommitError, InterchangeError, TimeError};
 use crate::event::{Event, Name, Names, Props, TxHeader, TxMeta};
 use crate::log::Log;
@@ -267,10 +267,11 @@ pub fn import<L: Log>(
         // from the files and sends in batches. When this one fails, it stops listening,
         // and the reader stops at its next batch.
         let (send, receive) = std::sync::mpsc::sync_channel::<Batch>(8);
+        let (recycle, spare) = std::sync::mpsc::channel::<EncodedEvents>();
         let importer = &mut importer;
         std::thread::scope(|scope| {
             let reader = scope.spawn(move || {
-                let mut out = Batches::new(send);
+                let mut out = Batches::new(send, spare);
                 let mut read = || {
                     for (i, (label, path)) in nodes.iter().enumerate() {
                         importer.node_file(&mut out, label, path)?;
@@ -289,13 +290,13 @@ pub fn import<L: Log>(
                 result
             });
             let mut failed = None;
-            'batches: for batch in receive.iter() {
-                for (event, line) in batch.events {
-                    if let Err(e) = w.append(event) {
-                        failed = Some(refused_in(&batch.file, line, e));
-                        break 'batches;
-                    }
+            for mut batch in receive.iter() {
+                if let Err((line, e)) = w.append_encoded(&mut batch.events) {
+                    failed = Some(refused_in(&batch.file, line, e));
+                    break;
                 }
+                // The reader may be done already; then the batch is simply dropped here.
+                let _ = recycle.send(batch.events);
             }
             drop(receive);
             let read = reader.join().unwrap_or_else(|_| {
@@ -1253,28 +1254,37 @@ fn refused_in(file: &str, line: u64, e: CommitError) -> InterchangeError {
     }
 }
 
-/// Events read from one file, each with its line, on their way to the writing thread.
+/// Events read from one file, each with its line and already encoded, on their way to the
+/// writing thread.
 struct Batch {
     file: String,
-    events: Vec<(Event, u64)>,
+    events: EncodedEvents,
 }
 
 /// The reading thread's side of the channel: events gathered into batches, one file each.
+/// Encoding them here spares the writing thread, the slower of the two, a tenth of its work.
 struct Batches {
     send: std::sync::mpsc::SyncSender<Batch>,
+    /// Batches the writing thread has emptied, to fill again: no reallocation, and no
+    /// freeing of this thread's memory on that one.
+    spare: std::sync::mpsc::Receiver<EncodedEvents>,
     file: String,
-    events: Vec<(Event, u64)>,
+    events: EncodedEvents,
 }
 
 impl Batches {
     /// Events per batch: enough to make sending cheap, few enough to keep both threads busy.
     const SIZE: usize = 4096;
 
-    fn new(send: std::sync::mpsc::SyncSender<Batch>) -> Batches {
+    fn new(
+        send: std::sync::mpsc::SyncSender<Batch>,
+        spare: std::sync::mpsc::Receiver<EncodedEvents>,
+    ) -> Batches {
         Batches {
             send,
+            spare,
             file: String::new(),
-            events: Vec::with_capacity(Self::SIZE),
+            events: EncodedEvents::with_capacity(Self::SIZE),
         }
     }
 
@@ -1282,7 +1292,13 @@ impl Batches {
         if self.events.is_empty() {
             self.file.clone_from(&src.file);
         }
-        self.events.push((event, line));
+        self.events
+            .push(event, line)
+            .map_err(|detail| InterchangeError::Line {
+                file: src.file.clone(),
+                line,
+                detail: format!("cannot encode the event: {detail}"),
+            })?;
         if self.events.len() >= Self::SIZE {
             self.flush()?;
         }
@@ -1295,7 +1311,11 @@ impl Batches {
         if self.events.is_empty() {
             return Ok(());
         }
-        let events = std::mem::replace(&mut self.events, Vec::with_capacity(Self::SIZE));
+        let next = self
+            .spare
+            .try_recv()
+            .unwrap_or_else(|_| EncodedEvents::with_capacity(Self::SIZE));
+        let events = std::mem::replace(&mut self.events, next);
         let batch = Batch {
             file: self.file.clone(),
             events,

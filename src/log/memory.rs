@@ -4,7 +4,7 @@
 use super::{Appender, Log, LogVisitor, next_timestamp, no_open_tx, tx_already_open};
 use crate::error::LogError;
 use crate::event::wire;
-use crate::event::{Event, TxHeader, TxMeta};
+use crate::event::{TxHeader, TxMeta};
 use crate::time::{Timestamp, TxId};
 
 /// One committed transaction: its header record and its event records.
@@ -147,15 +147,10 @@ impl Appender for MemoryAppender<'_> {
         Ok(tx)
     }
 
-    fn append(&mut self, event: &Event) -> Result<(), LogError> {
+    fn append(&mut self, record: &[u8]) -> Result<(), LogError> {
         self.charge_write()?;
         let (open, events) = self.open.as_mut().ok_or_else(no_open_tx)?;
-        let bytes = wire::encode_event(event).map_err(|detail| LogError::Encode {
-            tx: open.tx,
-            index: open.event_count as u32,
-            detail,
-        })?;
-        events.push(bytes);
+        events.push(record.to_vec());
         open.event_count += 1;
         Ok(())
     }

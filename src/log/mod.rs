@@ -91,11 +91,13 @@ pub trait Appender {
     fn begin_tx(&mut self, meta: &TxMeta, recorded_at: Option<Timestamp>)
     -> Result<TxId, LogError>;
 
-    /// Appends one event to the open transaction.
+    /// Appends one event to the open transaction: its stored record, as
+    /// [`wire::encode_event`](crate::event::wire::encode_event) makes it (the writer encodes,
+    /// so that a bulk import can encode on the thread that makes its events).
     ///
     /// # Errors
     /// When no transaction is open, or the storage fails.
-    fn append(&mut self, event: &Event) -> Result<(), LogError>;
+    fn append(&mut self, record: &[u8]) -> Result<(), LogError>;
 
     /// Closes the open transaction and returns its header.
     ///

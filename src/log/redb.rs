@@ -27,7 +27,7 @@ use redb::{
 use super::{Appender, Log, LogVisitor, next_timestamp, no_open_tx, tx_already_open};
 use crate::error::LogError;
 use crate::event::wire;
-use crate::event::{Event, TxHeader, TxMeta};
+use crate::event::{TxHeader, TxMeta};
 use crate::time::{Timestamp, TxId};
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -576,7 +576,7 @@ impl Appender for RedbAppender<'_> {
         Ok(tx)
     }
 
-    fn append(&mut self, event: &Event) -> Result<(), LogError> {
+    fn append(&mut self, record: &[u8]) -> Result<(), LogError> {
         let open = self.open.as_mut().ok_or_else(no_open_tx)?;
         let tx = open.tx;
         let index = u32::try_from(open.event_count)
@@ -587,25 +587,19 @@ impl Appender for RedbAppender<'_> {
                 index: u32::MAX,
                 detail: "a transaction holds fewer than 2^32 events".to_owned(),
             })?;
+        let len = u32::try_from(record.len()).map_err(|_| LogError::Encode {
+            tx,
+            index,
+            detail: "an event of 4 GiB or more".to_owned(),
+        })?;
         let run = &mut self.run;
-        let mark = run.len();
-        if mark == 0 {
+        if run.is_empty() {
             run.extend_from_slice(&[RUN_VERSION, 0, 0, 0, 0]);
             self.run_first = index;
         }
         let at = run.len();
-        run.extend_from_slice(&0u32.to_le_bytes());
-        let encoded = wire::encode_event_into(event, run).and_then(|()| {
-            u32::try_from(run.len() - at - 4).map_err(|_| "an event of 4 GiB or more".to_owned())
-        });
-        let len = match encoded {
-            Ok(len) => len,
-            Err(detail) => {
-                run.truncate(mark);
-                return Err(LogError::Encode { tx, index, detail });
-            }
-        };
-        run[at..at + 4].copy_from_slice(&len.to_le_bytes());
+        run.extend_from_slice(&len.to_le_bytes());
+        run.extend_from_slice(record);
         open.event_count += 1;
         self.run_events += 1;
         if run.len() > RUN_BYTES && index > self.run_first {
