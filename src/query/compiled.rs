@@ -217,18 +217,7 @@ impl Compiled {
                 of => env.property_resolved(&of.eval(env)?, key, *sym, *span),
             },
             Compiled::Logic { op, a, b, spans } => {
-                let op = *op;
-                let decided = Some(op == BinaryOp::Or);
-                let x = logic(a.eval(env)?, spans.0, op)?;
-                if x == decided {
-                    return Ok(Val::Bool(x == Some(true)));
-                }
-                let y = logic(b.eval(env)?, spans.1, op)?;
-                Ok(match (x, y) {
-                    (_, y) if y == decided => Val::Bool(y == Some(true)),
-                    (Some(x), Some(_)) => Val::Bool(x),
-                    _ => Val::Null,
-                })
+                Ok(truth_value(logic_truth(env, *op, a, b, *spans)?))
             }
             Compiled::Binary { op, a, b, span } => {
                 // Variables are read in place: a list bound before a MATCH (`NOT q IN
@@ -237,44 +226,12 @@ impl Compiled {
                 let y = b.eval_ref(env)?;
                 env.binary_on(*op, &x, &y, *span)
             }
-            Compiled::ValidCmp {
-                slot,
-                from,
-                op,
-                date,
-                date_first,
-                general,
-            } => {
-                let Some(span) = valid_span(env, *slot) else {
-                    return general.eval(env);
-                };
-                let Some(days) = span.and_then(|s| s.bound_days(*from)) else {
-                    return Ok(Val::Null);
-                };
-                let o = if *date_first {
-                    date.cmp(&days)
-                } else {
-                    days.cmp(date)
-                };
-                Ok(Val::Bool(match op {
-                    BinaryOp::Lt => o.is_lt(),
-                    BinaryOp::Le => o.is_le(),
-                    BinaryOp::Gt => o.is_gt(),
-                    _ => o.is_ge(),
-                }))
-            }
-            Compiled::ValidIsNull {
-                slot,
-                from,
-                negated,
-                general,
-            } => match valid_span(env, *slot) {
-                Some(span) => {
-                    let is_date = span.is_some_and(|s| s.bound_is_date(*from));
-                    Ok(Val::Bool(is_date == *negated))
+            Compiled::ValidCmp { .. } | Compiled::ValidIsNull { .. } => {
+                match self.valid_truth(env) {
+                    Ok(t) => Ok(truth_value(t)),
+                    Err(general) => general.eval(env),
                 }
-                None => general.eval(env),
-            },
+            }
             Compiled::CodedCmp {
                 slot,
                 pieces,
@@ -425,6 +382,123 @@ fn valid_call(e: &Expr, env: &Env<'_>) -> Option<(usize, bool)> {
     }
 }
 
+impl Compiled {
+    /// `logic(self.eval(env)?, span, op)`: the truth value of an operand of `op` (`AND`,
+    /// `OR`) written at `span`, without making a value where the expression makes a truth
+    /// value itself (comparisons of valid times, `AND`, `OR`): a filter's parts are judged
+    /// once per candidate row.
+    ///
+    /// # Errors
+    /// Those of `eval`, and `logic`'s for a value that is not a boolean or null.
+    pub fn truth(
+        &self,
+        env: &Env<'_>,
+        span: Span,
+        op: BinaryOp,
+    ) -> Result<Option<bool>, QueryError> {
+        let general = match self {
+            Compiled::Logic {
+                op: inner,
+                a,
+                b,
+                spans,
+            } => return logic_truth(env, *inner, a, b, *spans),
+            Compiled::ValidCmp { .. } | Compiled::ValidIsNull { .. } => {
+                match self.valid_truth(env) {
+                    Ok(t) => return Ok(t),
+                    Err(general) => general,
+                }
+            }
+            other => other,
+        };
+        logic(general.eval(env)?, span, op)
+    }
+
+    /// A comparison of a valid time's truth value, or the general expression to evaluate
+    /// instead (when its slot holds neither a node nor a relationship); `Err(self)` for
+    /// any other expression.
+    fn valid_truth(&self, env: &Env<'_>) -> Result<Option<bool>, &Compiled> {
+        match self {
+            Compiled::ValidCmp {
+                slot,
+                from,
+                op,
+                date,
+                date_first,
+                general,
+            } => valid_cmp(env, *slot, *from, *op, date, *date_first).ok_or(general),
+            Compiled::ValidIsNull {
+                slot,
+                from,
+                negated,
+                general,
+            } => valid_is_null(env, *slot, *from, *negated).ok_or(general),
+            other => Err(other),
+        }
+    }
+}
+
+fn truth_value(t: Option<bool>) -> Val {
+    t.map_or(Val::Null, Val::Bool)
+}
+
+/// `a op b` for `AND` and `OR`, in three-valued logic; `b` is not evaluated when `a`
+/// decides.
+fn logic_truth(
+    env: &Env<'_>,
+    op: BinaryOp,
+    a: &Compiled,
+    b: &Compiled,
+    spans: (Span, Span),
+) -> Result<Option<bool>, QueryError> {
+    let decided = Some(op == BinaryOp::Or);
+    let x = a.truth(env, spans.0, op)?;
+    if x == decided {
+        return Ok(x);
+    }
+    let y = b.truth(env, spans.1, op)?;
+    Ok(match (x, y) {
+        (_, y) if y == decided => y,
+        (Some(x), Some(_)) => Some(x),
+        _ => None,
+    })
+}
+
+/// `valid_from(v) op date` (`from`) or `valid_to(v) op date`; `None` when the slot holds
+/// neither a node nor a relationship (the general expression says what then).
+fn valid_cmp(
+    env: &Env<'_>,
+    slot: usize,
+    from: bool,
+    op: BinaryOp,
+    date: &(Day, Day),
+    date_first: bool,
+) -> Option<Option<bool>> {
+    let span = valid_span(env, slot)?;
+    let Some(days) = span.and_then(|s| s.bound_days(from)) else {
+        return Some(None);
+    };
+    let o = if date_first {
+        date.cmp(&days)
+    } else {
+        days.cmp(date)
+    };
+    Some(Some(match op {
+        BinaryOp::Lt => o.is_lt(),
+        BinaryOp::Le => o.is_le(),
+        BinaryOp::Gt => o.is_gt(),
+        _ => o.is_ge(),
+    }))
+}
+
+/// `valid_from(v) IS [NOT] NULL` (`from`) or the same of `valid_to`; `None` as for
+/// [`valid_cmp`].
+fn valid_is_null(env: &Env<'_>, slot: usize, from: bool, negated: bool) -> Option<Option<bool>> {
+    let span = valid_span(env, slot)?;
+    let is_date = span.is_some_and(|s| s.bound_is_date(from));
+    Some(Some(is_date == negated))
+}
+
 /// The valid time of the node or relationship in `slot`, as `valid_from`/`valid_to` read
 /// it: `Some(None)` for null or an item not in the view (their bounds are null), and `None`
 /// when the slot holds something else (for which the function fails).
@@ -446,7 +520,8 @@ mod tests {
     use crate::query::{Session, parser};
 
     /// Every expression, compiled, gives what the tree gives on every row: the same value,
-    /// or the same error (message and span).
+    /// or the same error (message and span); and as an operand of `AND`, the same truth
+    /// value or error.
     #[test]
     fn compiled_expressions_evaluate_as_their_trees() {
         let mut db = Database::open(MemoryLog::new()).unwrap();
@@ -517,6 +592,11 @@ mod tests {
             "valid_from(b) IS NOT NULL",
             "valid_to(x) IS NULL",
             "valid_from(a) = date('2015')",
+            "valid_from(a) <= date('2015-06-01') AND (valid_to(a) IS NULL OR valid_to(a) > date('2015-06-01'))",
+            "valid_to(x) IS NULL OR a.k",
+            "a.k AND valid_to(a) IS NULL",
+            "valid_from(b) > date('1900') OR x",
+            "(valid_to(a) IS NOT NULL AND x > 2) OR valid_from(l) < date('2015')",
             "a.d < date('not a date')",
             "coalesce(a.name, b.k, 'none')",
             "size(l)",
@@ -550,6 +630,11 @@ mod tests {
                     let want = format!("{:?}", env(row.as_slice()).eval(&e));
                     let got = format!("{:?}", compiled.eval(&env(row.as_slice())));
                     assert_eq!(got, want, "{text} on {row:?}");
+                    let want = env(row.as_slice())
+                        .eval(&e)
+                        .and_then(|v| logic(v, e.span, BinaryOp::And));
+                    let got = compiled.truth(&env(row.as_slice()), e.span, BinaryOp::And);
+                    assert_eq!(format!("{got:?}"), format!("{want:?}"), "{text} on {row:?}");
                 }
                 rows.len()
             })

@@ -26,7 +26,7 @@ use rustc_hash::FxHashSet;
 use super::ast::{BinaryOp, Expr, ExprKind, Span};
 use super::compiled::Compiled;
 use super::error::QueryError;
-use super::eval::{Env, logic};
+use super::eval::Env;
 use super::value::Val;
 
 /// A filter's conjuncts, per checkpoint.
@@ -133,9 +133,10 @@ impl Staged {
             if matches!(doubt, Doubt::Failed(_)) {
                 break;
             }
-            let value = match c.eval(env) {
-                Ok(v) if self.alone => Ok(Some(v.is_true())),
-                other => other.and_then(|v| logic(v, *span, BinaryOp::And)),
+            let value = if self.alone {
+                c.eval(env).map(|v| Some(v.is_true()))
+            } else {
+                c.truth(env, *span, BinaryOp::And)
             };
             let next = match value {
                 Ok(Some(true)) => continue,
