@@ -181,6 +181,9 @@ pub struct EncodedEvents {
     bytes: Vec<u8>,
     /// Where each record ends in `bytes`.
     ends: Vec<usize>,
+    /// The events' property vectors, emptied by applying them, to be freed by the thread
+    /// that allocated them ([`EncodedEvents::recycle`]): freeing across threads is slow.
+    spent: Vec<crate::event::Props>,
 }
 
 impl EncodedEvents {
@@ -190,7 +193,14 @@ impl EncodedEvents {
             events: Vec::with_capacity(n),
             bytes: Vec::with_capacity(n * 128),
             ends: Vec::with_capacity(n),
+            spent: Vec::new(),
         }
+    }
+
+    /// Frees what applying the events left over (their emptied property vectors). Called by
+    /// the thread that made the events, before it fills this again.
+    pub fn recycle(&mut self) {
+        self.spent.clear();
     }
 
     /// Encodes `event` and adds it, with a `tag` of the caller's (a line number, say) that
@@ -295,6 +305,7 @@ impl<A: Appender> Writer<'_, A> {
     pub fn append_encoded(&mut self, events: &mut EncodedEvents) -> Result<(), (u64, CommitError)> {
         let mut start = 0;
         let mut result = Ok(());
+        let spent = self.graph.spent.replace(std::mem::take(&mut events.spent));
         for ((event, tag), end) in events.events.drain(..).zip(&events.ends) {
             let record = &events.bytes[start..*end];
             start = *end;
@@ -306,6 +317,7 @@ impl<A: Appender> Writer<'_, A> {
                 break;
             }
         }
+        events.spent = std::mem::replace(&mut self.graph.spent, spent).unwrap_or_default();
         events.clear();
         result
     }

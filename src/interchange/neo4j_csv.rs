@@ -1311,10 +1311,13 @@ impl Batches {
         if self.events.is_empty() {
             return Ok(());
         }
-        let next = self
-            .spare
-            .try_recv()
-            .unwrap_or_else(|_| EncodedEvents::with_capacity(Self::SIZE));
+        let next = match self.spare.try_recv() {
+            Ok(mut spare) => {
+                spare.recycle();
+                spare
+            }
+            Err(_) => EncodedEvents::with_capacity(Self::SIZE),
+        };
         let events = std::mem::replace(&mut self.events, next);
         let batch = Batch {
             file: self.file.clone(),
