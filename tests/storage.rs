@@ -329,7 +329,7 @@ fn an_empty_file_becomes_a_knowledge_base() {
 /// one redb write, replays as one transaction, and when its last event is refused, none of
 /// its earlier runs survive.
 #[test]
-fn a_transaction_larger_than_a_flush_lands_whole_or_not_at_all() {
+fn a_transaction_larger_than_a_run_lands_whole_or_not_at_all() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.redb");
     let n = 40_000;
@@ -401,10 +401,19 @@ fn raw_rows(
 
 /// Replaces (or with `None`, deletes) one row of the runs table, with redb directly.
 fn set_run(path: &std::path::Path, key: (u64, u32), bytes: Option<&[u8]>) {
+    set_row(path, RUNS, key, bytes);
+}
+
+fn set_row(
+    path: &std::path::Path,
+    table: redb::TableDefinition<(u64, u32), &[u8]>,
+    key: (u64, u32),
+    bytes: Option<&[u8]>,
+) {
     let db = redb::Database::open(path).unwrap();
     let w = db.begin_write().unwrap();
     {
-        let mut t = w.open_table(RUNS).unwrap();
+        let mut t = w.open_table(table).unwrap();
         match bytes {
             Some(bytes) => t.insert(key, bytes).unwrap(),
             None => t.remove(key).unwrap(),
@@ -496,5 +505,42 @@ fn a_damaged_run_is_refused_naming_its_transaction_and_event() {
         }
         let after = (raw_rows(&damaged, RUNS), raw_rows(&damaged, EVENTS));
         assert!(after == before, "{what}: a record changed");
+    }
+    // A record past the header's count (a run or a single event) is this transaction's
+    // damage, not reported as the next one's.
+    let one_event = pristine[starts[0]..starts[1] - 4].to_vec();
+    let mut run = vec![1, 1, 0, 0, 0];
+    run.extend_from_slice(&(one_event.len() as u32).to_le_bytes());
+    run.extend_from_slice(&one_event);
+    let whole = {
+        let damaged = dir.path().join("whole.redb");
+        std::fs::copy(&path, &damaged).unwrap();
+        set_run(&damaged, (21, 1), Some(&run));
+        damaged
+    };
+    for (what, table, bytes, at) in [
+        ("a run beyond", RUNS, &run, (22, 5)),
+        ("a single beyond", EVENTS, &one_event, (22, 5)),
+    ] {
+        let damaged = dir.path().join("beyond.redb");
+        std::fs::copy(&path, &damaged).unwrap();
+        set_row(&damaged, table, at, Some(bytes));
+        match Database::open_file(&damaged) {
+            Err(OpenError::Log(LogError::Corrupt { tx, index, detail })) => {
+                assert_eq!((tx, index), (TxId(22), Some(5)), "{what}: {detail}");
+                assert!(
+                    detail.contains("beyond the transaction's 5 events"),
+                    "{detail}"
+                );
+            }
+            other => panic!("{what}: expected Corrupt, got {:?}", other.map(|_| ())),
+        }
+    }
+    // A run of tx 21 (one event) after its only one: named as tx 21's.
+    match Database::open_file(&whole) {
+        Err(OpenError::Log(LogError::Corrupt { tx, index, .. })) => {
+            assert_eq!((tx, index), (TxId(21), Some(1)));
+        }
+        other => panic!("expected Corrupt, got {:?}", other.map(|_| ())),
     }
 }

@@ -8,7 +8,9 @@
 //! packed integers, human-readable ones as EDTF and RFC 3339 text.
 //!
 //! To change the format: add `v2` types and a `FORMAT_VERSION` bump, keep `v1` decoding,
-//! and convert v1 records to the domain types as before.
+//! and convert v1 records to the domain types as before. Bump the log's `LOG_FORMAT`
+//! (`log/redb.rs`) too, and mark a file with it when it first stores a v2 record: a file's
+//! format is what lets an older build refuse it instead of reading v2 records as damage.
 
 use std::borrow::Cow;
 use std::fmt;

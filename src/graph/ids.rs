@@ -18,25 +18,37 @@ pub(crate) struct IdTable {
     slots: HashTable<u32>,
 }
 
+/// Consecutive numbers of one name share a block of this many places.
+const BLOCK: u64 = 4096;
+
 /// The hash of an id. Ids are mostly a name and a running number (`G1`, `G2`, …;
-/// `party_to-6-1`, …), added in order: such an id hashes to its name's hash plus sixteen
-/// times its number, so consecutive numbers fall in consecutive groups of the table (16
-/// slots each) and adding or finding a file's ids in order reads the table in order, not at
-/// random. The top 7 bits, which the table compares before the ids, come from the number
-/// mixed. Any other id is hashed whole.
+/// `party_to-6-1`, …), added in order. Such an id hashes to a place 16 × (its number mod
+/// 4096) after the hash of its name and its number's block (number / 4096): 4096 consecutive
+/// numbers take consecutive places 16 apart (a group of slots is 16 wide on x86), so adding
+/// or finding a file's ids in order reads the table in order, not at random; blocks land
+/// anywhere, so numbers that step by a power of two do not pile up. The top 7 bits, which
+/// the table compares before the ids, come from the number mixed. Any other id is hashed
+/// whole.
 fn hash(id: &str) -> u64 {
     let digits = id.bytes().rev().take_while(u8::is_ascii_digit).count();
     let (name, number) = id.split_at(id.len() - digits);
     match number.parse::<u64>() {
         // Up to 18 digits always fit; the count keeps `n7` and `n007` apart.
         Ok(n) if digits <= 18 => {
-            let base = FxBuildHasher.hash_one((name, digits));
-            let place = base.wrapping_add(n.wrapping_mul(16)) & (u64::MAX >> 7);
+            let base = FxBuildHasher.hash_one((name, digits, n / BLOCK));
+            let place = base.wrapping_add((n % BLOCK) * 16) & (u64::MAX >> 7);
             let tag = FxBuildHasher.hash_one(n ^ base) & !(u64::MAX >> 7);
             place | tag
         }
         _ => FxBuildHasher.hash_one(id),
     }
+}
+
+/// The hash of the id of an entry, for growing the table: every entry's node or edge is in
+/// the graph (the owner's invariant).
+fn rehash(id: Option<&str>) -> u64 {
+    debug_assert!(id.is_some(), "an id table entry whose node or edge is gone");
+    hash(id.unwrap_or_default())
 }
 
 impl IdTable {
@@ -55,7 +67,7 @@ impl IdTable {
         id_of: impl Fn(u32) -> Option<&'g str>,
     ) {
         self.slots
-            .insert_unique(hash(id), index, |&i| hash(id_of(i).unwrap_or_default()));
+            .insert_unique(hash(id), index, |&i| rehash(id_of(i)));
     }
 
     /// Makes the entry of `id` that is `old` be `new`; false if there is none.
@@ -78,8 +90,7 @@ impl IdTable {
 
     /// Makes room for `more` entries.
     pub(crate) fn reserve<'g>(&mut self, more: usize, id_of: impl Fn(u32) -> Option<&'g str>) {
-        self.slots
-            .reserve(more, |&i| hash(id_of(i).unwrap_or_default()));
+        self.slots.reserve(more, |&i| rehash(id_of(i)));
     }
 
     /// How many entries fit before the table grows.
@@ -163,5 +174,11 @@ mod tests {
         // Consecutive numbers under one name take consecutive places: the point of it.
         assert_eq!(hash("G2").wrapping_sub(hash("G1")) & (u64::MAX >> 7), 16);
         assert_ne!(hash("n7"), hash("n007"));
+        // Numbers stepping by a power of two land in different blocks, not on a few places.
+        let mask = (1u64 << 20) - 1;
+        let places: std::collections::HashSet<u64> = (0..4096u64)
+            .map(|k| hash(&format!("x{}", k * 1024)) & mask)
+            .collect();
+        assert!(places.len() > 4000, "{} places", places.len());
     }
 }

@@ -412,7 +412,8 @@ impl Graph {
         {
             (edge_props, strings, ids) = (edge_props + r, strings + st, ids + id);
         }
-        let table = |cap: usize, entry: usize| cap * (entry + 1);
+        // A table's capacity is 7/8 of its slots.
+        let table = |cap: usize, entry: usize| cap.div_ceil(7) * 8 * (entry + 1);
         vec![
             ("nodes", self.g.capacity().0 * (size_of::<NodeData>() + 8)),
             ("edges", self.g.capacity().1 * (size_of::<EdgeData>() + 16)),

@@ -20,8 +20,8 @@ use std::mem::ManuallyDrop;
 use std::path::{Path, PathBuf};
 
 use redb::{
-    Database, DatabaseError, ReadableDatabase, ReadableTable, ReadableTableMetadata,
-    StorageBackend, TableDefinition, TableError, WriteTransaction,
+    AccessGuard, Database, DatabaseError, ReadableDatabase, ReadableTable, ReadableTableMetadata,
+    StorageBackend, StorageError, TableDefinition, TableError, WriteTransaction,
 };
 
 use super::{Appender, Log, LogVisitor, next_timestamp, no_open_tx, tx_already_open};
@@ -37,7 +37,7 @@ const RUNS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("runs");
 
 /// The file layout this build writes, kept in `meta` as `format`: 1 stored one event record
 /// per row of `events`; 2 adds `runs`, where this build writes. Event records are version 1
-/// ([`wire::FORMAT_VERSION`]) in both. A file written by format 1 is upgraded to 2 by the first
+/// ([`wire::FORMAT_VERSION`]) in both; a new record version needs a new format too. A file written by format 1 is upgraded to 2 by the first
 /// commit that writes a run to it, so a build that knows only format 1 refuses it instead of
 /// missing those events.
 pub const LOG_FORMAT: u32 = 2;
@@ -45,9 +45,9 @@ pub const LOG_FORMAT: u32 = 2;
 /// The layout of a run record (its first byte).
 pub const RUN_VERSION: u8 = 1;
 /// A run is stored before it would outgrow this many bytes (an event larger than that is a
-/// run of its own), and at the end of its transaction. redb gives a value a power of two of
-/// pages, and keeps the key and a page header beside it: a run just below 64 KiB fills its
-/// pages, one just above it would leave half of 128 KiB empty.
+/// run of its own), and at the end of its transaction. Runs stored once they had passed
+/// 64 KiB made the scale-1 workload's file 85 MB, runs kept just under it 51 MB (one row per
+/// event: 68 MB); the key and a page header sit beside the value in redb's pages.
 const RUN_BYTES: usize = (64 << 10) - 512;
 /// The bytes before a run's first record: version and count.
 const RUN_HEAD: usize = 5;
@@ -379,7 +379,10 @@ impl RedbLog {
         let keys = (from.0, 0)..=(to.0, u32::MAX);
         // Walk the tables side by side: each header says how many events follow it, and
         // each of them is in a run starting at its index or alone in `events`.
-        let mut singles = events.range(keys.clone()).map_err(LogError::from)?;
+        let mut singles = events
+            .range(keys.clone())
+            .map_err(LogError::from)?
+            .peekable();
         let mut runs = match &runs {
             Some(t) => Some(t.range(keys).map_err(LogError::from)?.peekable()),
             None => None,
@@ -425,10 +428,31 @@ impl RedbLog {
                 visitor.event(tx, index, event)?;
                 index += 1;
             }
+            // A record left after the header's count is damage of this transaction.
+            let stray =
+                index_in(tx, singles.peek()).or_else(|| index_in(tx, runs.as_mut()?.peek()));
+            if let Some(at) = stray {
+                return Err(corrupt(
+                    tx,
+                    Some(at),
+                    &format!("a record beyond the transaction's {count} events"),
+                )
+                .into());
+            }
             visitor.end_tx(&header)?;
         }
         Ok(())
     }
+}
+
+/// A row of `runs` or `events`, as their iterators give it.
+type Row<'a> = Result<(AccessGuard<'a, (u64, u32)>, AccessGuard<'a, &'static [u8]>), StorageError>;
+
+/// The index of the row an iterator gives next, if that row belongs to `tx`.
+fn index_in(tx: TxId, next: Option<&Row<'_>>) -> Option<u32> {
+    let (key, _) = next?.as_ref().ok()?;
+    let (t, index) = key.value();
+    (t == tx.0).then_some(index)
 }
 
 /// Hands the events of a run starting at `first` in a transaction of `count` events to
