@@ -229,11 +229,6 @@ impl EncodedEvents {
         self.events.is_empty()
     }
 
-    /// The tag of the first event.
-    pub fn first_tag(&self) -> Option<u64> {
-        self.events.first().map(|(_, tag)| *tag)
-    }
-
     fn clear(&mut self) {
         self.events.clear();
         self.bytes.clear();

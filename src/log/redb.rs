@@ -37,9 +37,9 @@ const RUNS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("runs");
 
 /// The file layout this build writes, kept in `meta` as `format`: 1 stored one event record
 /// per row of `events`; 2 adds `runs`, where this build writes. Event records are version 1
-/// ([`wire::FORMAT_VERSION`]) in both; a new record version needs a new format too. A file written by format 1 is upgraded to 2 by the first
-/// commit that writes a run to it, so a build that knows only format 1 refuses it instead of
-/// missing those events.
+/// ([`wire::FORMAT_VERSION`]) in both; a new record version needs a new format too. A file
+/// written by format 1 is upgraded to 2 by the first commit that writes a run to it, so a
+/// build that knows only format 1 refuses it instead of missing those events.
 pub const LOG_FORMAT: u32 = 2;
 
 /// The layout of a run record (its first byte).
@@ -470,10 +470,12 @@ fn read_run<V: LogVisitor>(
         .split_first()
         .ok_or_else(|| damaged(first, "empty run of events"))?;
     if version != RUN_VERSION {
-        return Err(damaged(
-            first,
-            &format!("run format {version} is newer than this build reads (up to {RUN_VERSION})"),
-        ));
+        let detail = if version > RUN_VERSION {
+            format!("run format {version} is newer than this build reads (up to {RUN_VERSION})")
+        } else {
+            format!("unknown run format {version} (this build reads format {RUN_VERSION})")
+        };
+        return Err(damaged(first, &detail));
     }
     let (n, mut rest) = split_u32(rest).ok_or_else(|| damaged(first, "run of events cut short"))?;
     let end = first
@@ -564,7 +566,7 @@ impl RedbAppender<'_> {
     }
 
     /// Upgrades a format 1 file and counts the events stored in runs, within the write.
-    fn write_meta(&self, write: &WriteTransaction) -> Result<(), LogError> {
+    fn update_meta(&self, write: &WriteTransaction) -> Result<(), LogError> {
         if self.run_events == 0 {
             return Ok(());
         }
@@ -666,7 +668,7 @@ impl Appender for RedbAppender<'_> {
         // Durability::Immediate is redb's default: commit returns after fsync.
         let write = self.write.take().ok_or_else(no_open_tx)?;
         let committed = storage_guard(|| {
-            self.write_meta(&write)?;
+            self.update_meta(&write)?;
             Ok(write.commit()?)
         });
         if let Err(e) = committed {

@@ -59,10 +59,14 @@ pub fn history(graph: &Graph, elements: &[Element], upto: TxId) -> Output {
             .iter()
             .map(|f| {
                 let (event, detail) = describe(f);
-                (
-                    f.tx,
-                    vec![event, detail, valid_cell(f), sources_cell(&f.sources)],
-                )
+                let valid = valid_text(f).map_or(Cell::Null, |v| Cell::Str(v.into()));
+                let cells = vec![
+                    Cell::Str(event.into()),
+                    Cell::Str(detail.into()),
+                    valid,
+                    sources_cell(&f.sources),
+                ];
+                (f.tx, cells)
             })
             .collect();
         for r in graph.retractions_touching(&txs) {
@@ -119,8 +123,8 @@ pub(crate) fn seconds(text: &str) -> String {
 }
 
 /// The event name and its detail.
-fn describe(f: &Fact<'_>) -> (Cell, Cell) {
-    let (event, detail) = match &f.what {
+fn describe(f: &Fact<'_>) -> (&'static str, String) {
+    match &f.what {
         FactKind::NodeAdded { labels, props } => {
             let labels: String = labels.iter().map(|l| format!(":{l}")).collect();
             ("added", format!("({labels}{})", props_text(props)))
@@ -137,8 +141,7 @@ fn describe(f: &Fact<'_>) -> (Cell, Cell) {
         FactKind::Set { key, value } if value.is_null() => ("removed", key.to_string()),
         FactKind::Set { key, value } => ("set", format!("{key} = {value}")),
         FactKind::Ended { date } => ("ended", format!("last valid {date}")),
-    };
-    (Cell::Str(event.into()), Cell::Str(detail.into()))
+    }
 }
 
 fn props_text(props: &[(&str, &Value)]) -> String {
@@ -149,11 +152,12 @@ fn props_text(props: &[(&str, &Value)]) -> String {
     format!(" {{{}}}", items.join(", "))
 }
 
-fn valid_cell(f: &Fact<'_>) -> Cell {
+/// The valid time a fact gives, as written (an end: up to its date).
+fn valid_text(f: &Fact<'_>) -> Option<String> {
     match (&f.what, f.valid) {
-        (FactKind::Ended { date }, _) => Cell::Str(format!("../{date}").into()),
-        (_, Some(v)) => Cell::Str(v.to_string().into()),
-        (_, None) => Cell::Null,
+        (FactKind::Ended { date }, _) => Some(format!("../{date}")),
+        (_, Some(v)) => Some(v.to_string()),
+        (_, None) => None,
     }
 }
 
@@ -448,12 +452,7 @@ pub fn diff_tx(graph: &Graph, a: TxId, b: TxId) -> Output {
         for (i, f) in facts.iter().enumerate() {
             let (known_a, known_b) = (va.knows(f.tx), vb.knows(f.tx));
             let (event, detail) = describe(f);
-            let Cell::Str(event) = event else {
-                continue;
-            };
-            let mut event = event.to_string();
-            let Cell::Str(detail) = detail else { continue };
-            let detail = detail.to_string();
+            let mut event = event.to_owned();
             let tx = if f.tx > a && f.tx <= b && known_b {
                 if event == "set" && corrects(&facts[..i], f, &vb) {
                     event = "corrected".into();
@@ -484,10 +483,7 @@ pub fn diff_tx(graph: &Graph, a: TxId, b: TxId) -> Output {
                 FactKind::Set { .. } => 1,
                 FactKind::Ended { .. } => 2,
             };
-            let valid = match valid_cell(f) {
-                Cell::Str(s) => s.to_string(),
-                _ => String::new(),
-            };
+            let valid = valid_text(f).unwrap_or_default();
             let mut detail = detail;
             if let Some(r) = retractions
                 .iter()
