@@ -336,10 +336,10 @@ impl<A: Appender> Writer<'_, A> {
         let (tx, index) = self
             .open
             .ok_or_else(|| LogError::Storage("no transaction is open".into()))?;
-        self.graph.validate(tx, index, &event)?;
+        let checked = self.graph.validate(tx, index, &event)?;
         self.appender.append(record)?;
         let restores = matches!(event, Event::TxRetracted { .. }).then(|| event.clone());
-        self.graph.apply(tx, index, event)?;
+        self.graph.apply_checked(tx, event, checked);
         if let Some(event) = restores {
             self.graph.check_restored(tx, index, &event)?;
         }

@@ -150,7 +150,6 @@ impl Graph {
     /// When the event refers to a node or an edge that was never added (a damaged log: the
     /// write path validates first). Nothing of the event is applied then.
     pub fn apply(&mut self, tx: TxId, index: u32, event: Event) -> Result<(), EventError> {
-        self.generation += 1;
         let target = self
             .resolve_references(&event)
             .map_err(|reason| EventError {
@@ -159,6 +158,18 @@ impl Graph {
                 summary: event.summary(),
                 reason,
             })?;
+        self.apply_resolved(tx, event, target);
+        Ok(())
+    }
+
+    /// Applies an event that [`Graph::validate`] just passed, with the nodes and edges it
+    /// found. Nothing may change the graph between the two.
+    pub fn apply_checked(&mut self, tx: TxId, event: Event, checked: Checked) {
+        self.apply_resolved(tx, event, checked.0);
+    }
+
+    fn apply_resolved(&mut self, tx: TxId, event: Event, target: Resolved) {
+        self.generation += 1;
         match (event, target) {
             (
                 Event::NodeAdded {
@@ -168,8 +179,8 @@ impl Graph {
                     valid,
                     sources,
                 },
-                _,
-            ) => self.add_node(tx, id, &labels, props, valid, &sources),
+                Resolved::NewNode(before),
+            ) => self.add_node(tx, (id, before), &labels, props, valid, &sources),
             (
                 Event::PropertiesSet {
                     props,
@@ -232,8 +243,8 @@ impl Graph {
                     sources,
                     ..
                 },
-                Resolved::Pair(a, b),
-            ) => self.add_edge(tx, id, &rel_type, (a, b), props, valid, &sources),
+                Resolved::NewEdge { ends, latest },
+            ) => self.add_edge(tx, (id, latest), &rel_type, ends, props, valid, &sources),
             (Event::TxRetracted { tx: target, reason }, _) => {
                 self.retractions.push(Retraction {
                     by: tx,
@@ -243,10 +254,9 @@ impl Graph {
                 self.note(Undo::Retraction);
                 self.dead_at_head = Arc::new(compute_dead(&self.retractions, tx));
             }
-            // resolve_references returns the variant each event needs.
+            // Validation and resolve_references give the variant each event needs.
             _ => {}
         }
-        Ok(())
     }
 
     /// Finds the nodes and edges an event refers to (not whether they are live: that is
@@ -266,7 +276,8 @@ impl Graph {
                 .ok_or_else(|| Refusal::UnknownEdge(id.to_string()))
         };
         Ok(match event {
-            Event::NodeAdded { .. } | Event::TxRetracted { .. } => Resolved::Nothing,
+            Event::NodeAdded { id, .. } => Resolved::NewNode(self.node_index(id)),
+            Event::TxRetracted { .. } => Resolved::Nothing,
             Event::PropertiesSet {
                 target: Target::Node(id),
                 ..
@@ -277,14 +288,17 @@ impl Graph {
                 ..
             }
             | Event::EdgeEnded { id, .. } => Resolved::Edge(edge(id)?),
-            Event::EdgeAdded { from, to, .. } => Resolved::Pair(node(from)?, node(to)?),
+            Event::EdgeAdded { id, from, to, .. } => Resolved::NewEdge {
+                ends: (node(from)?, node(to)?),
+                latest: self.edge_index(id),
+            },
         })
     }
 
     fn add_node(
         &mut self,
         tx: TxId,
-        id: Name,
+        (id, before): (Name, Option<NodeIndex>),
         labels: &[Name],
         props: Props,
         valid: ValidTime,
@@ -292,7 +306,7 @@ impl Graph {
     ) {
         let sources = self.intern_set(sources);
         let label_set = self.intern_set(labels);
-        let n = match self.node_index(&id) {
+        let n = match before {
             Some(n) => {
                 self.note(Undo::NodeRecords(n));
                 n
@@ -331,7 +345,7 @@ impl Graph {
     fn add_edge(
         &mut self,
         tx: TxId,
-        id: Name,
+        (id, latest): (Name, Option<EdgeIndex>),
         rel_type: &Name,
         (a, b): (NodeIndex, NodeIndex),
         props: Props,
@@ -341,7 +355,7 @@ impl Graph {
         let sources = self.intern_set(sources);
         let rel_type = self.intern(rel_type);
         let props = self.prop_versions((tx, tx), props, valid, sources);
-        let predecessor = self.edge_index(&id).unwrap_or(EdgeIndex::end());
+        let predecessor = latest.unwrap_or(EdgeIndex::end());
         let e = self.g.add_edge(
             a,
             b,
@@ -488,12 +502,22 @@ fn retain<T>(slot: &mut Box<[T]>, keep: impl FnMut(&T) -> bool) {
 }
 
 /// What an event refers to, looked up before it is applied.
-enum Resolved {
+pub(crate) enum Resolved {
     Nothing,
+    /// A node added: the index its id already has, if it was added before.
+    NewNode(Option<NodeIndex>),
     Node(NodeIndex),
     Edge(EdgeIndex),
-    Pair(NodeIndex, NodeIndex),
+    /// An edge added: its ends, and the latest incarnation of its id.
+    NewEdge {
+        ends: (NodeIndex, NodeIndex),
+        latest: Option<EdgeIndex>,
+    },
 }
+
+/// What validation found an event to refer to, for applying it right after
+/// ([`Graph::apply_checked`]): the write path looks each id up once.
+pub struct Checked(pub(crate) Resolved);
 
 fn pop_index<T>(map: &mut rustc_hash::FxHashMap<Sym, Vec<T>>, key: &Sym) {
     if let Some(list) = map.get_mut(key) {

@@ -4,6 +4,7 @@
 //! including the earlier events of the same transaction (which are applied, pending, as
 //! they pass). A refused event stops its whole transaction; nothing of it is written.
 
+use super::apply::{Checked, Resolved};
 use super::{Graph, View};
 use crate::error::{EventError, Refusal};
 use crate::event::{Event, Name, Props, Target};
@@ -15,11 +16,13 @@ impl Graph {
         View::new(self, self.head)
     }
 
-    /// Checks one event of transaction `tx` against the current state.
+    /// Checks one event of transaction `tx` against the current state, and hands on the
+    /// nodes and edges it found for [`Graph::apply_checked`], which then need not look them
+    /// up again.
     ///
     /// # Errors
     /// An [`EventError`] naming the event and why it is refused.
-    pub fn validate(&self, tx: TxId, index: u32, event: &Event) -> Result<(), EventError> {
+    pub fn validate(&self, tx: TxId, index: u32, event: &Event) -> Result<Checked, EventError> {
         self.check(tx, event).map_err(|reason| EventError {
             tx,
             index,
@@ -28,8 +31,9 @@ impl Graph {
         })
     }
 
-    fn check(&self, tx: TxId, event: &Event) -> Result<(), Refusal> {
+    fn check(&self, tx: TxId, event: &Event) -> Result<Checked, Refusal> {
         let view = self.pending_view();
+
         match event {
             Event::NodeAdded {
                 id,
@@ -39,7 +43,8 @@ impl Graph {
                 sources,
             } => {
                 check_id(id)?;
-                if view.node(id).is_some() {
+                let before = self.node_index(id);
+                if before.is_some_and(|n| view.node_at(n).is_some()) {
                     return Err(Refusal::DuplicateNode(id.to_string()));
                 }
                 check_names("label", labels)?;
@@ -59,7 +64,8 @@ impl Graph {
                         return Err(Refusal::DuplicateSourceKey(key.to_owned()));
                     }
                 }
-                check_sources(&view, sources)
+                check_sources(&view, sources)?;
+                Ok(Checked(Resolved::NewNode(before)))
             }
             Event::PropertiesSet {
                 target,
@@ -67,7 +73,7 @@ impl Graph {
                 valid,
                 sources,
             } => {
-                match target {
+                let resolved = match target {
                     Target::Node(id) => {
                         let node = view
                             .node(id)
@@ -80,22 +86,26 @@ impl Graph {
                                     .into(),
                             });
                         }
+                        Resolved::Node(node.index())
                     }
-                    Target::Edge(id) => {
+                    Target::Edge(id) => Resolved::Edge(
                         view.edge(id)
-                            .ok_or_else(|| Refusal::UnknownEdge(id.to_string()))?;
-                    }
-                }
+                            .ok_or_else(|| Refusal::UnknownEdge(id.to_string()))?
+                            .index(),
+                    ),
+                };
                 check_props(props)?;
                 check_valid(valid)?;
-                check_sources(&view, sources)
+                check_sources(&view, sources)?;
+                Ok(Checked(resolved))
             }
             Event::NodeEnded { id, end, sources } => {
                 let node = view
                     .node(id)
                     .ok_or_else(|| Refusal::UnknownNode(id.to_string()))?;
                 check_end(&node.valid(), end)?;
-                check_sources(&view, sources)
+                check_sources(&view, sources)?;
+                Ok(Checked(Resolved::Node(node.index())))
             }
             Event::EdgeAdded {
                 id,
@@ -107,25 +117,31 @@ impl Graph {
                 sources,
             } => {
                 check_id(id)?;
-                if view.edge(id).is_some() {
+                let latest = self.edge_index(id);
+                if latest.is_some_and(|e| view.edge_shown_from(e).is_some()) {
                     return Err(Refusal::DuplicateEdge(id.to_string()));
                 }
                 check_names("relationship type", std::slice::from_ref(rel_type))?;
-                for end in [from, to] {
-                    if view.node(end).is_none() {
-                        return Err(Refusal::UnknownNode(end.to_string()));
-                    }
-                }
+                let [a, b] = [from, to].map(|end| view.node(end).map(|n| n.index()));
+                let (Some(a), Some(b)) = (a, b) else {
+                    let missing = if a.is_none() { from } else { to };
+                    return Err(Refusal::UnknownNode(missing.to_string()));
+                };
                 check_props(props)?;
                 check_valid(valid)?;
-                check_sources(&view, sources)
+                check_sources(&view, sources)?;
+                Ok(Checked(Resolved::NewEdge {
+                    ends: (a, b),
+                    latest,
+                }))
             }
             Event::EdgeEnded { id, end, sources } => {
                 let edge = view
                     .edge(id)
                     .ok_or_else(|| Refusal::UnknownEdge(id.to_string()))?;
                 check_end(&edge.valid(), end)?;
-                check_sources(&view, sources)
+                check_sources(&view, sources)?;
+                Ok(Checked(Resolved::Edge(edge.index())))
             }
             Event::TxRetracted { tx: target, reason } => {
                 if reason.trim().is_empty() {
@@ -137,7 +153,7 @@ impl Graph {
                 if !view.knows(*target) {
                     return Err(Refusal::AlreadyRetracted(*target));
                 }
-                Ok(())
+                Ok(Checked(Resolved::Nothing))
             }
         }
     }

@@ -227,8 +227,12 @@ impl<'g> View<'g> {
 
     /// The edge with this external id, if shown.
     pub fn edge(&self, id: &str) -> Option<EdgeRef<'_>> {
+        self.edge_shown_from(self.graph.edge_index(id)?)
+    }
+
+    /// The incarnation shown of an edge id, looking from incarnation `e` back.
+    pub(crate) fn edge_shown_from(&self, mut e: EdgeIndex) -> Option<EdgeRef<'_>> {
         let g = &self.graph.g;
-        let mut e = self.graph.edge_index(id)?;
         loop {
             if self.edge_visible(e) {
                 return Some(EdgeRef { view: self, e });
