@@ -59,8 +59,6 @@ impl Graph {
     pub(crate) fn reserve(&mut self, nodes: usize, edges: usize) {
         self.g.reserve_nodes(nodes);
         self.g.reserve_edges(edges);
-        self.node_ids.reserve(nodes, super::node_id_of(&self.g));
-        self.edge_ids.reserve(edges, super::edge_id_of(&self.g));
         if self.journal.enabled {
             self.journal.undo.reserve(nodes + edges);
         }

@@ -6,7 +6,8 @@
 //! property holds is decided by a rule (see [`view`]), so a past state is a filter over what
 //! is stored, never a replay.
 //!
-//! Nothing writes the graph but [`Graph::apply`] ([`apply`] module), which does no I/O.
+//! Nothing writes the graph but [`Graph::apply`] and [`Graph::apply_checked`] ([`apply`]
+//! module), which do no I/O.
 //! Reads go through a [`View`], which pins a transaction time and, optionally, a valid-time
 //! range.
 
@@ -421,8 +422,8 @@ impl Graph {
             ("edge properties and ends", edge_props),
             ("long strings", strings),
             ("long ids", ids),
-            ("node id table", table(self.node_ids.capacity(), 4)),
-            ("edge id table", table(self.edge_ids.capacity(), 4)),
+            ("node id table", self.node_ids.memory_usage()),
+            ("edge id table", self.edge_ids.memory_usage()),
             ("property index", table(self.by_prop.capacity(), 24)),
             (
                 "label and type indexes",
