@@ -364,6 +364,69 @@ fn namespaced_ids_let_groups_share_ids() {
     assert_eq!((e.from().id(), e.to().id()), ("Actor:2", "Sector:1"));
 }
 
+/// Ids of every shape (running numbers, far numbers, leading zeros, words, ids longer than
+/// an inline name) in several node files of two groups: each relationship end finds its node
+/// and its group, and a duplicate names the file and line that first defined it.
+#[test]
+fn ids_of_every_shape_and_several_files_resolve() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let long = "https://example.org/actor/province-of-banten";
+    let a1 = format!("id:ID(Actor),name\nA1,Banten\nA900000,Incheon\n{long},Banten again\n");
+    let a2 = "id:ID(Actor),name\nA007,Kyoto\nA7,Busan\nbanten,Banten in words\n";
+    let nodes = [
+        spec("Actor", &put(d, "a1.csv", &a1)),
+        spec("Org", &put(d, "o.csv", "id:ID(Org),name\nO1,ASEAN\n")),
+        spec("Actor", &put(d, "a2.csv", a2)),
+    ];
+    let pairs = [
+        ("A1", "O1"),
+        ("A900000", "O1"),
+        (long, "O1"),
+        ("A007", "O1"),
+        ("A7", "O1"),
+        ("banten", "O1"),
+    ];
+    let mut text = String::from(":START_ID(Actor),:END_ID(Org)\n");
+    for (a, o) in pairs {
+        text.push_str(&format!("{a},{o}\n"));
+    }
+    let rels = [spec("MEMBER_OF", &put(d, "m.csv", &text))];
+    let mut db = kb();
+    import(&mut db, &nodes, &rels, &ImportOptions::default()).unwrap();
+    let v = db.view();
+    for (i, (a, o)) in pairs.iter().enumerate() {
+        let e = v.edge(&format!("member_of-1-{}", i + 1)).unwrap();
+        assert_eq!((e.from().id(), e.to().id()), (*a, *o));
+    }
+    assert_eq!(
+        v.node("A7").unwrap().property("name"),
+        Some(&Value::str("Busan"))
+    );
+
+    // An Org id as an Actor end names the group that has it.
+    let bad = [spec(
+        "MEMBER_OF",
+        &put(d, "b.csv", ":START_ID(Actor),:END_ID(Org)\nA7,O1\nO1,O1\n"),
+    )];
+    let e = import(&mut kb(), &nodes, &bad, &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
+    has(&e, &["b.csv:3:", "`O1`", "(a node of group `Org` has it)"]);
+    // A long id given again in a later file names the first file and line.
+    let again = [
+        nodes[0].clone(),
+        spec(
+            "Actor",
+            &put(d, "a3.csv", &format!("id:ID(Actor),name\nA2,x\n{long},y\n")),
+        ),
+    ];
+    let e = import(&mut kb(), &again, &[], &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
+    has(&e, &["a3.csv:3:", long, "given twice", "a1.csv:4"]);
+}
+
 #[test]
 fn a_global_group_and_a_named_id_column() {
     let dir = TempDir::new().unwrap();

@@ -1,5 +1,5 @@
 //! Id → index tables that keep only the index: the id itself is read from the node or edge,
-//! which keeps it anyway.
+//! which keeps it anyway (or, in the CSV importer, from its list of the ids it has read).
 //!
 //! Most ids are a name and a running number (`A1`, `A2`, …; an import's `party_to-6-1`, …).
 //! Those are kept in runs: per name, a vector with the index of each number, 4 bytes an id
@@ -10,7 +10,8 @@
 //! slots, and is 17 MB as runs.
 //!
 //! The table trusts one invariant of its owner: every index it holds names a node or edge
-//! present in the graph, whose id is the one it was entered under. Removing an entry
+//! present in the graph (an id in the importer's list), whose id is the one it was entered
+//! under. Removing an entry
 //! compares indexes, not ids, so it works after the node or edge is gone.
 
 use std::hash::BuildHasher;

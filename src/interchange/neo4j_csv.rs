@@ -79,6 +79,7 @@ use rustc_hash::FxHashMap;
 use crate::db::{Database, EncodedEvents};
 use crate::error::{CommitError, InterchangeError, TimeError};
 use crate::event::{Event, Name, Names, Props, TxHeader, TxMeta};
+use crate::graph::ids::IdTable;
 use crate::log::Log;
 use crate::time::{Bound, Date, ValidTime};
 use crate::value::Value;
@@ -241,7 +242,7 @@ pub fn import<L: Log>(
         options,
         sources: options.sources.iter().map(Name::new).collect(),
         groups: Vec::new(),
-        known: FxHashMap::default(),
+        known: KnownIds::default(),
         node_files: Vec::new(),
         labels: FxHashMap::default(),
         types: FxHashMap::default(),
@@ -358,13 +359,87 @@ struct Known {
     line: u64,
 }
 
+/// The node ids this import's node files defined, numbered in the order they were read
+/// (ordinals). Finding an id, once per relationship end, reads one 4-byte place of an id
+/// table run for the common `A1`, `A2`, … (a hash map from the id took two cache misses
+/// into 40-byte entries); the group is that of the file the ordinal falls in, since a file
+/// has one group and its ordinals are consecutive.
+#[derive(Default)]
+struct KnownIds {
+    table: IdTable,
+    /// By ordinal: the id as stored.
+    ids: Vec<Name>,
+    /// By ordinal: the line that defined it.
+    lines: Vec<u64>,
+    /// By node file: its first ordinal and its group.
+    files: Vec<(u32, u32)>,
+}
+
+impl KnownIds {
+    /// Starts the ids of a node file of `group`; files are numbered from 0 in this order.
+    fn start_file(&mut self, group: u32) {
+        let first = self.ids.len() as u32;
+        self.files.push((first, group));
+    }
+
+    /// The ordinal of `id`.
+    fn get(&self, id: &str) -> Option<u32> {
+        self.table
+            .get(id, |o| self.ids.get(o as usize).map(Name::as_str))
+    }
+
+    /// The node file that defined an ordinal's id.
+    fn file(&self, ordinal: u32) -> usize {
+        let after = self.files.partition_point(|&(first, _)| first <= ordinal);
+        after.saturating_sub(1)
+    }
+
+    /// The group of an ordinal's id.
+    fn group(&self, ordinal: u32) -> u32 {
+        self.files.get(self.file(ordinal)).map_or(0, |&(_, g)| g)
+    }
+
+    /// Where an ordinal's id was defined.
+    fn known(&self, ordinal: u32) -> Known {
+        Known {
+            group: self.group(ordinal),
+            file: self.file(ordinal) as u32,
+            line: self.lines.get(ordinal as usize).copied().unwrap_or(0),
+        }
+    }
+
+    /// Enters `id`, defined at `line` of the latest file; where it was defined before if it
+    /// was.
+    fn insert(&mut self, id: &Name, line: u64) -> Result<(), Known> {
+        if let Some(first) = self.get(id) {
+            return Err(self.known(first));
+        }
+        let ordinal = self.ids.len() as u32;
+        let ids = &self.ids;
+        self.table
+            .insert_new(id, ordinal, |o| ids.get(o as usize).map(Name::as_str));
+        self.ids.push(id.clone());
+        self.lines.push(line);
+        Ok(())
+    }
+
+    /// The id as stored of an ordinal whose id is `text`: a copy when short (no memory
+    /// read), the stored one when long (shared, not allocated again).
+    fn name(&self, ordinal: u32, text: &str) -> Name {
+        match self.ids.get(ordinal as usize) {
+            Some(id) if text.len() > 23 => id.clone(),
+            _ => Name::new(text),
+        }
+    }
+}
+
 struct Importer<'o> {
     options: &'o ImportOptions,
     sources: Names,
     /// ID group names; the index is the group.
     groups: Vec<String>,
-    /// Node id (as stored) → where it was defined.
-    known: FxHashMap<Name, Known>,
+    /// Node ids (as stored) and where they were defined.
+    known: KnownIds,
     node_files: Vec<String>,
     labels: FxHashMap<Name, u64>,
     types: FxHashMap<Name, u64>,
@@ -790,6 +865,10 @@ fn split_labels(text: &str) -> Names {
 /// How often the progress bar is moved.
 const PROGRESS_EVERY: u64 = 4096;
 
+/// The most node rows one import takes: their ordinals are `u32`s below the id table's empty
+/// mark.
+const MAX_NODES: usize = u32::MAX as usize - 1;
+
 impl Importer<'_> {
     fn group(&mut self, name: &str) -> u32 {
         match self.groups.iter().position(|g| g == name) {
@@ -829,8 +908,8 @@ impl Importer<'_> {
         let layout = src.header(FileKind::Nodes, self.options.namespace_ids)?;
         let group_name = layout.id_group.clone().unwrap_or_default();
         let group = self.group(&group_name);
-        let file_index = self.node_files.len() as u32;
         self.node_files.push(src.file.clone());
+        self.known.start_file(group);
         self.progress(&src, &src.file);
         let base = split_labels(label);
         let delim = char::from(self.options.array_delimiter);
@@ -879,13 +958,11 @@ impl Importer<'_> {
             }
             let valid = valid_time(&src, line, from, to)?;
             self.node_key(group, id);
-            let known = Known {
-                group,
-                file: file_index,
-                line,
-            };
             let node_id = Name::new(&self.id_buf);
-            if let Some(first) = self.known.insert(node_id.clone(), known) {
+            if self.known.ids.len() >= MAX_NODES {
+                return Err(src.bad(line, format!("an import takes at most {MAX_NODES} nodes")));
+            }
+            if let Err(first) = self.known.insert(&node_id, line) {
                 return Err(self.clash(&src, line, &group_name, first));
             }
             let event = Event::NodeAdded {
@@ -1139,19 +1216,17 @@ impl Importer<'_> {
     /// The node id of (`group`, `id`), if a node file of this import defined it.
     fn resolve(&mut self, group: u32, id: &str) -> Option<Name> {
         self.node_key(group, id);
-        match self.known.get_key_value(self.id_buf.as_str()) {
-            Some((name, k)) if k.group == group => Some(name.clone()),
-            _ => None,
-        }
+        let ordinal = self.known.get(&self.id_buf)?;
+        (self.known.group(ordinal) == group).then(|| self.known.name(ordinal, &self.id_buf))
     }
 
     fn unknown(&self, group: u32, id: &str) -> String {
         let name = self.groups.get(group as usize).map_or("", String::as_str);
         let mut text = format!("no node{} has the id `{id}`", group_label(name));
-        if let Some(k) = self.known.get(id)
-            && k.group != group
+        if let Some(k) = self.known.get(id).map(|o| self.known.group(o))
+            && k != group
         {
-            let other = self.groups.get(k.group as usize).map_or("", String::as_str);
+            let other = self.groups.get(k as usize).map_or("", String::as_str);
             let _ = write!(text, " (a node{} has it)", group_label(other));
         }
         text
