@@ -333,6 +333,39 @@ fn a_failing_log_loses_nothing_acknowledged_and_keeps_nothing_refused() {
     assert_eq!(Snapshot::of(&replayed.view()), before);
 }
 
+/// A commit that fails to reach the log takes back the edges it added from the type index
+/// too, whether their type is new or known; and the knowledge base goes on as before.
+#[test]
+fn a_failed_commit_takes_its_edges_out_of_the_type_index() {
+    let mut log = kb().into_log();
+    log.set_failing_after(Some(2));
+    let mut db = Database::open(log).unwrap();
+    let tx = db.tx();
+    let count = |db: &Database<MemoryLog>| {
+        (
+            db.graph().type_count("PARTY_TO"),
+            db.graph().type_count("COVERS"),
+            db.view().edges_of_type("PARTY_TO").count(),
+        )
+    };
+    let before = (count(&db), Snapshot::of(&db.view()));
+    assert_eq!(before.0, (2, 0, 2));
+    let events = vec![
+        edge("p3", "PARTY_TO", "banten", "incheon", "../..", &[]),
+        edge("c1", "COVERS", "loi-incheon", "banten", "../..", &[]),
+        edge("p4", "PARTY_TO", "incheon", "banten", "../..", &[]),
+    ];
+    assert!(db.commit(meta("fails"), events.clone()).is_err());
+    assert_eq!((count(&db), Snapshot::of(&db.view())), before);
+    assert_eq!(db.tx(), tx);
+    let mut log = db.into_log();
+    log.set_failing_after(None);
+    let mut db = Database::open(log).unwrap();
+    assert_eq!((count(&db), Snapshot::of(&db.view())), before);
+    db.commit(meta("lands"), events).unwrap();
+    assert_eq!(count(&db), (4, 1, 4));
+}
+
 #[test]
 fn a_batch_lands_whole_or_not_at_all() {
     let mut db = kb();

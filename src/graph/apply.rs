@@ -30,13 +30,17 @@ pub(crate) struct Journal {
 enum Undo {
     NewNode(NodeIndex),
     NodeRecords(NodeIndex),
+    /// An edge added, and its entry in the type index.
     NewEdge(EdgeIndex),
     EdgeRecords(EdgeIndex),
     LabelIndex(Sym),
-    TypeIndex(Sym),
     PropIndex(u64),
     Retraction,
 }
+
+/// Undo records a node added is guessed to take, for reserving them: itself, a label, and
+/// six indexed properties.
+const UNDO_PER_NODE: usize = 8;
 
 impl Graph {
     /// Starts applying transaction `header.tx`; `journaled` when it may be rolled back.
@@ -55,12 +59,16 @@ impl Graph {
     }
 
     /// Makes room for `nodes` more nodes and `edges` more edges (and their undo records when
-    /// journaled).
+    /// journaled: one an edge; for a node one, one a label and one a label and indexed
+    /// property, guessed at [`UNDO_PER_NODE`] in all; room not used is address space, not
+    /// memory).
     pub(crate) fn reserve(&mut self, nodes: usize, edges: usize) {
         self.g.reserve_nodes(nodes);
         self.g.reserve_edges(edges);
         if self.journal.enabled {
-            self.journal.undo.reserve(nodes + edges);
+            self.journal
+                .undo
+                .reserve(nodes.saturating_mul(UNDO_PER_NODE).saturating_add(edges));
         }
     }
 
@@ -92,6 +100,7 @@ impl Graph {
                 }
                 Undo::NewEdge(e) => {
                     if let Some(data) = self.g.remove_edge(e) {
+                        pop_index(&mut self.by_type, &data.rel_type);
                         let prev = data.predecessor;
                         if prev == EdgeIndex::end() {
                             self.edge_ids.remove(&data.id, e.index() as u32);
@@ -112,9 +121,6 @@ impl Graph {
                 }
                 Undo::LabelIndex(label) => {
                     pop_index(&mut self.by_label, &label);
-                }
-                Undo::TypeIndex(t) => {
-                    pop_index(&mut self.by_type, &t);
                 }
                 Undo::PropIndex(hash) => {
                     if let Some(list) = self.by_prop.get_mut(&hash)
@@ -382,9 +388,8 @@ impl Graph {
             self.edge_ids
                 .replace(&id, predecessor.index() as u32, e.index() as u32);
         }
-        self.note(Undo::NewEdge(e));
         self.by_type.entry(rel_type).or_default().push(e);
-        self.note(Undo::TypeIndex(rel_type));
+        self.note(Undo::NewEdge(e));
     }
 
     pub(crate) fn intern_set(&mut self, names: &[Name]) -> SetId {
