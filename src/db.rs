@@ -55,6 +55,16 @@ impl<L: Log> Database<L> {
         self.log
     }
 
+    /// Closes the log as dropping it would, and leaves the graph's memory to the end of the
+    /// process, for a process about to exit: freeing the graph allocation by allocation
+    /// took 0.18 s after a scale-10 import of the shared workload, which the operating
+    /// system does at once.
+    pub fn close_for_exit(self) {
+        let Database { log, graph } = self;
+        drop(log);
+        std::mem::forget(graph);
+    }
+
     /// The latest state.
     pub fn view(&self) -> View<'_> {
         self.graph.view()

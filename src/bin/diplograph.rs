@@ -229,7 +229,7 @@ fn run(args: Args) -> Result<(), CliError> {
     let command = args.command.unwrap_or(Command::Repl {
         options: StatementOptions::default(),
     });
-    match command {
+    let result = match command {
         Command::Repl { options } => {
             drop(out);
             let s = session(&kb, &options)?;
@@ -358,9 +358,12 @@ fn run(args: Args) -> Result<(), CliError> {
                     max_connections: max_connections.max(1),
                 },
             };
-            cli::serve_command(kb, &bind, config, &mut out)
+            return cli::serve_command(kb, &bind, config, &mut out);
         }
-    }
+    };
+    // A command that fails on the way returns early and drops the knowledge base as usual.
+    kb.close_for_exit();
+    result
 }
 
 fn main() -> ExitCode {
