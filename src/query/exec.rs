@@ -1023,7 +1023,7 @@ impl<'q> Executor<'q> {
         if !aggregating && let Some(g) = grouped {
             // Projected as the matches were found, and nothing more to do (a grouper
             // projects only for no DISTINCT, ORDER BY, SKIP, LIMIT or WHERE).
-            let out: Vec<Row> = g.groups.into_iter().map(|(out, _)| out).collect();
+            let out: Vec<Row> = g.groups;
             self.budget.rows(out.len())?;
             return Ok((out_names, out));
         }
@@ -1156,14 +1156,13 @@ impl<'q> Executor<'q> {
             calls,
             keys,
             mut groups,
+            mut accs,
             ..
         } = grouper;
         // No rows and no grouping keys: one row of empty aggregates (`count` is 0).
         if groups.is_empty() && keys.is_empty() {
-            groups.push((
-                vec![Val::Null; names.len()],
-                calls.iter().map(Acc::new).collect(),
-            ));
+            groups.push(vec![Val::Null; names.len()]);
+            accs.extend(calls.iter().map(Acc::new));
         }
         let (compiled, order) = self.compile_projection(view, names, items, p, key_names);
         // Trimming pays only when fewer rows are kept than there are groups.
@@ -1173,9 +1172,17 @@ impl<'q> Executor<'q> {
         // later row that does not rank before it (a tie ranks after) is not kept.
         let mut worst: Option<Vec<Val>> = None;
         let mut values: Vec<(Span, Val)> = Vec::with_capacity(calls.len());
-        for (rep, accs) in groups {
+        let mut accs = accs.into_iter();
+        // A group's row and sort keys are made in these, and copied out only when kept.
+        let (mut out, mut full, mut sort): (Row, Row, Vec<Val>) = Default::default();
+        for rep in groups {
             values.clear();
-            values.extend(calls.iter().zip(accs).map(|(c, a)| (c.span, a.finish())));
+            values.extend(
+                calls
+                    .iter()
+                    .zip(accs.by_ref().take(calls.len()))
+                    .map(|(c, a)| (c.span, a.finish())),
+            );
             let env = Env {
                 view,
                 params: self.params,
@@ -1184,14 +1191,14 @@ impl<'q> Executor<'q> {
                 aggregates: &values,
                 memo: &self.memo,
             };
-            let out: Row = compiled
-                .iter()
-                .map(|e| e.eval(&env))
-                .collect::<Result<_, _>>()?;
-            let sort: Vec<Val> = if order.is_empty() {
-                Vec::new()
-            } else {
-                let mut full = rep;
+            out.clear();
+            for e in &compiled {
+                out.push(e.eval(&env)?);
+            }
+            sort.clear();
+            if !order.is_empty() {
+                full.clear();
+                full.extend(rep);
                 full.extend(out.iter().cloned());
                 let env = Env {
                     view,
@@ -1201,17 +1208,16 @@ impl<'q> Executor<'q> {
                     aggregates: &values,
                     memo: &self.memo,
                 };
-                order
-                    .iter()
-                    .map(|e| e.eval(&env))
-                    .collect::<Result<_, _>>()?
-            };
+                for e in &order {
+                    sort.push(e.eval(&env)?);
+                }
+            }
             if let Some(w) = &worst
                 && sort_order(&p.order, &sort, w).is_ge()
             {
                 continue;
             }
-            table.push((out, sort));
+            table.push((out.clone(), sort.clone()));
             if let Some(k) = keep
                 && table.len() >= 2 * k
             {
@@ -2720,9 +2726,11 @@ struct Grouper {
     calls: Vec<Expr>,
     /// The items that are no aggregate: the grouping key.
     keys: Vec<Expr>,
-    /// Per group: its first row, and the running state of each call (with no call: the
-    /// projected row).
-    groups: Vec<(Row, Vec<Acc>)>,
+    /// Per group: its first row (with no call: the projected row).
+    groups: Vec<Row>,
+    /// Per group, after those of the groups before it: the running state of each call (one
+    /// vector for all, not one allocated per group).
+    accs: Vec<Acc>,
     index: FxHashMap<SmallVec<[Val; 4]>, usize>,
     /// One buffer for every row's key, copied only when it starts a group.
     key: SmallVec<[Val; 4]>,
@@ -2789,6 +2797,7 @@ impl Grouper {
             calls,
             keys,
             groups: Vec::new(),
+            accs: Vec::new(),
             index: FxHashMap::default(),
             key: SmallVec::new(),
             rows: 0,
@@ -2855,7 +2864,7 @@ impl Grouper {
         self.by_code.clear();
         self.last_code = None;
         let keys = self.compiled.iter().flat_map(|(keys, _)| keys);
-        for (g, (rep, _)) in self.groups.iter().enumerate() {
+        for (g, rep) in self.groups.iter().enumerate() {
             let at = Env { row: rep, ..*env };
             let key = keys
                 .clone()
@@ -2867,8 +2876,8 @@ impl Grouper {
     }
 
     fn new_group(&mut self, row: &[Val]) -> usize {
-        let accs = self.calls.iter().map(Acc::new).collect();
-        self.groups.push((row.to_vec(), accs));
+        self.accs.extend(self.calls.iter().map(Acc::new));
+        self.groups.push(row.to_vec());
         self.groups.len() - 1
     }
 
@@ -2887,7 +2896,7 @@ impl Grouper {
                 .flat_map(|(keys, _)| keys)
                 .map(|k| k.eval(env))
                 .collect::<Result<Row, _>>()?;
-            self.groups.push((out, Vec::new()));
+            self.groups.push(out);
             return Ok(());
         }
         let g = match self.coded_key(row) {
@@ -2923,8 +2932,8 @@ impl Grouper {
             }
         };
         let args = self.compiled.as_ref().map_or(&[][..], |(_, args)| args);
-        for ((acc, call), arg) in self.groups[g]
-            .1
+        let n = self.calls.len();
+        for ((acc, call), arg) in self.accs[g * n..(g + 1) * n]
             .iter_mut()
             .zip(&self.calls)
             .zip(args.iter())
