@@ -38,8 +38,8 @@ enum Undo {
     Retraction,
 }
 
-/// Undo records a node added is guessed to take, for reserving them: itself, a label, and
-/// six indexed properties.
+/// Undo records a node added is guessed to take, for reserving them: one for the node, one
+/// per label, one per label and indexed property (here: one label, six properties).
 const UNDO_PER_NODE: usize = 8;
 
 impl Graph {
@@ -58,10 +58,9 @@ impl Graph {
         }
     }
 
-    /// Makes room for `nodes` more nodes and `edges` more edges (and their undo records when
-    /// journaled: one an edge; for a node one, one a label and one a label and indexed
-    /// property, guessed at [`UNDO_PER_NODE`] in all; room not used is address space, not
-    /// memory).
+    /// Makes room for `nodes` more nodes and `edges` more edges, and, when journaled, for
+    /// their undo records: one per edge, and [`UNDO_PER_NODE`] per node (a guess; room not
+    /// used is address space, not memory).
     pub(crate) fn reserve(&mut self, nodes: usize, edges: usize) {
         self.g.reserve_nodes(nodes);
         self.g.reserve_edges(edges);

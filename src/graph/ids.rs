@@ -11,8 +11,8 @@
 //!
 //! The table trusts one invariant of its owner: every index it holds names a node or edge
 //! present in the graph (an id in the importer's list), whose id is the one it was entered
-//! under. Removing an entry
-//! compares indexes, not ids, so it works after the node or edge is gone.
+//! under. Removing an entry compares indexes, not ids, so it works after the node or edge is
+//! gone.
 
 use std::hash::BuildHasher;
 
@@ -52,13 +52,19 @@ const MAX_RUNS: usize = 16;
 /// vector holds at most twice its ids plus this many empty places (256 KiB).
 const SLACK: usize = 1 << 16;
 
+/// An id as what comes before its trailing digits, and those digits.
+fn name_and_digits(id: &str) -> (&str, &str) {
+    let digits = id.bytes().rev().take_while(u8::is_ascii_digit).count();
+    id.split_at(id.len() - digits)
+}
+
 /// An id as a run's name, width and number, if it ends in 1–9 digits.
 fn split(id: &str) -> Option<(&str, u8, usize)> {
-    let digits = id.bytes().rev().take_while(u8::is_ascii_digit).count();
+    let (name, number) = name_and_digits(id);
+    let digits = number.len();
     if digits == 0 || digits > 9 {
         return None;
     }
-    let (name, number) = id.split_at(id.len() - digits);
     // `n7` and `n007` are different ids: the width keeps them apart.
     let width = if digits > 1 && number.starts_with('0') {
         digits as u8
@@ -79,8 +85,8 @@ const BLOCK: u64 = 4096;
 /// The top 7 bits, which the table compares before the ids, come from the number mixed. Any
 /// other id is hashed whole.
 fn hash(id: &str) -> u64 {
-    let digits = id.bytes().rev().take_while(u8::is_ascii_digit).count();
-    let (name, number) = id.split_at(id.len() - digits);
+    let (name, number) = name_and_digits(id);
+    let digits = number.len();
     match number.parse::<u64>() {
         // Up to 18 digits always fit; the count keeps `n7` and `n007` apart.
         Ok(n) if digits <= 18 => {
@@ -101,17 +107,19 @@ fn rehash(id: Option<&str>) -> u64 {
 }
 
 impl IdTable {
-    /// The run of `name` and `width`.
-    fn run(&self, name: &str, width: u8) -> Option<&Run> {
+    /// The position of the run of `name` and `width`.
+    fn run(&self, name: &str, width: u8) -> Option<usize> {
         self.runs
             .iter()
-            .find(|r| r.width == width && &*r.name == name)
+            .position(|r| r.width == width && &*r.name == name)
     }
 
     /// The index entered under `id`; `id_of` reads the id of an index.
     pub(crate) fn get<'g>(&self, id: &str, id_of: impl Fn(u32) -> Option<&'g str>) -> Option<u32> {
         if let Some((name, width, n)) = split(id) {
-            let place = self.run(name, width).and_then(|r| r.places.get(n));
+            let place = self
+                .run(name, width)
+                .and_then(|r| self.runs[r].places.get(n));
             if let Some(&index) = place.filter(|&&i| i != NONE) {
                 return Some(index);
             }
@@ -134,11 +142,7 @@ impl IdTable {
         id_of: impl Fn(u32) -> Option<&'g str>,
     ) {
         if let Some((name, width, n)) = split(id) {
-            let run = match self
-                .runs
-                .iter()
-                .position(|r| r.width == width && &*r.name == name)
-            {
+            let run = match self.run(name, width) {
                 Some(r) => Some(r),
                 None if self.runs.len() < MAX_RUNS && n <= SLACK => {
                     self.runs.push(Run {
@@ -170,10 +174,8 @@ impl IdTable {
     /// The place of `id` in its run, if it is there.
     fn place_mut(&mut self, id: &str) -> Option<(&mut u32, &mut usize)> {
         let (name, width, n) = split(id)?;
-        let run = self
-            .runs
-            .iter_mut()
-            .find(|r| r.width == width && &*r.name == name)?;
+        let r = self.run(name, width)?;
+        let run = &mut self.runs[r];
         let place = run.places.get_mut(n).filter(|i| **i != NONE)?;
         Some((place, &mut run.count))
     }
@@ -302,6 +304,7 @@ mod tests {
             .collect();
         assert!(places.len() > 4000, "{} places", places.len());
     }
+
     /// A table over `names`, each entered under its position.
     fn table_of(names: &[String]) -> IdTable {
         let mut t = IdTable::default();

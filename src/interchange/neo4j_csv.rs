@@ -382,6 +382,11 @@ impl KnownIds {
         self.files.push((first, group));
     }
 
+    /// How many ids it holds.
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+
     /// The ordinal of `id`.
     fn get(&self, id: &str) -> Option<u32> {
         self.table
@@ -401,9 +406,10 @@ impl KnownIds {
 
     /// Where an ordinal's id was defined.
     fn known(&self, ordinal: u32) -> Known {
+        let file = self.file(ordinal);
         Known {
-            group: self.group(ordinal),
-            file: self.file(ordinal) as u32,
+            group: self.files.get(file).map_or(0, |&(_, g)| g),
+            file: file as u32,
             line: self.lines.get(ordinal as usize).copied().unwrap_or(0),
         }
     }
@@ -423,11 +429,11 @@ impl KnownIds {
         Ok(())
     }
 
-    /// The id as stored of an ordinal whose id is `text`: a copy when short (no memory
-    /// read), the stored one when long (shared, not allocated again).
+    /// The id as stored of an ordinal whose id is `text`: made again from `text` when it is
+    /// held inline (no read of the stored one), shared when it is allocated.
     fn name(&self, ordinal: u32, text: &str) -> Name {
         match self.ids.get(ordinal as usize) {
-            Some(id) if text.len() > 23 => id.clone(),
+            Some(id) if text.len() > Name::INLINE_CAP => id.clone(),
             _ => Name::new(text),
         }
     }
@@ -959,7 +965,7 @@ impl Importer<'_> {
             let valid = valid_time(&src, line, from, to)?;
             self.node_key(group, id);
             let node_id = Name::new(&self.id_buf);
-            if self.known.ids.len() >= MAX_NODES {
+            if self.known.len() >= MAX_NODES {
                 return Err(src.bad(line, format!("an import takes at most {MAX_NODES} nodes")));
             }
             if let Err(first) = self.known.insert(&node_id, line) {

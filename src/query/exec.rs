@@ -1173,7 +1173,7 @@ impl<'q> Executor<'q> {
         let mut worst: Option<Vec<Val>> = None;
         let mut values: Vec<(Span, Val)> = Vec::with_capacity(calls.len());
         let mut accs = accs.into_iter();
-        // A group's row and sort keys are made in these, and copied out only when kept.
+        // A group's row and sort keys are made in these, which go with the row when it is kept.
         let (mut out, mut full, mut sort): (Row, Row, Vec<Val>) = Default::default();
         for rep in groups {
             values.clear();
@@ -1217,7 +1217,11 @@ impl<'q> Executor<'q> {
             {
                 continue;
             }
-            table.push((out.clone(), sort.clone()));
+            // Kept: the buffers go with the row (moved, not copied), and new ones are made.
+            table.push((
+                std::mem::replace(&mut out, Vec::with_capacity(compiled.len())),
+                std::mem::take(&mut sort),
+            ));
             if let Some(k) = keep
                 && table.len() >= 2 * k
             {
